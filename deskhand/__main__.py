@@ -1,0 +1,3 @@
+from deskhand.cli import main
+
+main()

@@ -1,0 +1,116 @@
+"""Claim work-queue rows (inbox, outbox) for one worker at a time, under a lease.
+
+On PostgreSQL many replicas claim concurrently: the candidate rows are locked with
+``FOR UPDATE SKIP LOCKED`` so two claimers never see the same row, and the lease makes the
+claim durable after the transaction ends. A worker that dies leaves its lease to expire;
+the next claimer takes the row over.
+
+On SQLite there is one writer: the claim runs in a ``BEGIN IMMEDIATE`` transaction, which
+takes the database's write lock before reading, so claims are serialised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Engine, and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import ClaimableMixin
+from storage.types import utcnow
+
+RowT = TypeVar("RowT", bound=ClaimableMixin)
+
+
+def claimable(model: type[ClaimableMixin], now: datetime) -> ColumnElement[bool]:
+    """Rows that are due and not held by a live lease."""
+    return or_(
+        and_(model.status == "pending", model.next_attempt_at <= now),
+        and_(model.status == "claimed", model.lease_until < now),
+    )
+
+
+def claim(
+    engine: Engine,
+    model: type[RowT],
+    owner: str,
+    *,
+    lease: timedelta,
+    limit: int = 10,
+    now: datetime | None = None,
+    extra: Sequence[ColumnElement[bool]] = (),
+) -> list[RowT]:
+    """Lease up to ``limit`` due rows of ``model`` to ``owner`` and return them, oldest first.
+
+    ``extra`` narrows the candidates (e.g. per-ticket ordering for the outbox). Each claim
+    counts as an attempt. Returned rows are detached snapshots: finish them with
+    :func:`complete` or :func:`release`.
+    """
+    now = now or utcnow()
+    postgres = engine.dialect.name == "postgresql"
+    candidates = (
+        select(model.id).where(claimable(model, now), *extra).order_by(model.id).limit(limit)
+    )
+    if postgres:
+        candidates = candidates.with_for_update(skip_locked=True)
+    statement = (
+        update(model)
+        .where(model.id.in_(candidates.scalar_subquery()))
+        .values(
+            status="claimed",
+            lease_owner=owner,
+            lease_until=now + lease,
+            attempts=model.attempts + 1,
+        )
+        .returning(model.id)
+    )
+    options: dict[str, Any] = {} if postgres else {"sqlite_begin": "IMMEDIATE"}
+    with engine.connect().execution_options(**options) as connection, connection.begin():
+        ids = sorted(connection.execute(statement).scalars())
+    if not ids:
+        return []
+    with Session(engine, expire_on_commit=False) as session:
+        rows = session.scalars(select(model).where(model.id.in_(ids)).order_by(model.id)).all()
+        session.expunge_all()
+    return list(rows)
+
+
+def complete(engine: Engine, model: type[ClaimableMixin], row_id: int, owner: str) -> bool:
+    """Mark a claimed row done; False if the lease was lost to another worker meanwhile."""
+    return _finish(engine, model, row_id, owner, status="done", last_error=None)
+
+
+def release(
+    engine: Engine,
+    model: type[ClaimableMixin],
+    row_id: int,
+    owner: str,
+    *,
+    error: str,
+    retry_at: datetime | None,
+) -> bool:
+    """Give a claimed row back after a failure: due again at ``retry_at``, or dead if None."""
+    if retry_at is None:
+        return _finish(engine, model, row_id, owner, status="dead", last_error=error)
+    return _finish(
+        engine, model, row_id, owner, status="pending", last_error=error, next_attempt_at=retry_at
+    )
+
+
+def _finish(
+    engine: Engine,
+    model: type[ClaimableMixin],
+    row_id: int,
+    owner: str,
+    **values: Any,
+) -> bool:
+    statement = (
+        update(model)
+        .where(model.id == row_id, model.status == "claimed", model.lease_owner == owner)
+        .values(lease_owner=None, lease_until=None, **values)
+    )
+    with Session(engine) as session, session.begin():
+        result = session.execute(statement)
+    return bool(result.rowcount)  # type: ignore[attr-defined]

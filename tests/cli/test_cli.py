@@ -1,0 +1,108 @@
+"""The command line: check-config, config schema, manifest, migrate, and honest placeholders."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+from ruamel.yaml import YAML
+from sqlalchemy import inspect
+from typer.testing import CliRunner
+
+from deskhand.cli import EXIT_CONFIG, EXIT_NOT_YET, app
+from storage.engine import make_engine
+from tests.conftest import ROOT
+
+runner = CliRunner()
+
+BAD_FILES = {
+    "unknown key": (
+        "teams:\n  - name: IT\n    key_prefix: IT\n    triage_channel: t\n    colour: red\n",
+        ["bad.yaml:5:5: teams.0.colour: unknown key; expected one of:"],
+    ),
+    "wrong type": (
+        "teams:\n  - name: IT\n    key_prefix: IT\n    triage_channel: t\nhttp: {port: high}\n",
+        ["bad.yaml:5:14: http.port: Input should be a valid integer"],
+    ),
+    "bad enum": (
+        "slack: {mode: pigeon}\nteams:\n  - {name: IT, key_prefix: IT, triage_channel: t}\n",
+        ["bad.yaml:1:15: slack.mode: Input should be 'socket' or 'http' (got 'pigeon')"],
+    ),
+    "broken yaml": (
+        "teams:\n  - name: [IT\n",
+        ["bad.yaml:3:1: <root>: invalid YAML:"],
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_FILES))
+def test_check_config_reports_each_kind_of_error_and_changes_nothing(
+    kind: str, tmp_path: Path
+) -> None:
+    text, expected = BAD_FILES[kind]
+    (tmp_path / "bad.yaml").write_text(text)
+    before = sorted(tmp_path.iterdir())
+    result = subprocess.run(
+        [sys.executable, "-m", "deskhand", "check-config", "bad.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert result.returncode == EXIT_CONFIG
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == len(expected)
+    for line, start in zip(lines, expected, strict=True):
+        assert line.startswith(start), line
+    assert sorted(tmp_path.iterdir()) == before
+
+
+def test_check_config_accepts_the_shipped_example() -> None:
+    result = runner.invoke(app, ["check-config", str(ROOT / "config.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "OK (2 teams: IT, HR)" in result.output
+
+
+def test_config_schema_is_valid_and_accepts_the_shipped_example() -> None:
+    result = runner.invoke(app, ["config", "schema"])
+    assert result.exit_code == 0
+    schema = json.loads(result.stdout)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    example = json.loads(json.dumps(YAML(typ="safe").load(ROOT / "config.yaml"), default=str))
+    jsonschema.validate(example, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**example, "colour": "red"}, schema)
+
+
+def test_migrate_creates_the_schema(database_url: str) -> None:
+    result = runner.invoke(
+        app, ["migrate", "--config", str(ROOT / "config.yaml"), "--database-url", database_url]
+    )
+    assert result.exit_code == 0, result.output
+    assert "database at revision 0001" in result.output
+    engine = make_engine(database_url)
+    assert {"tickets", "inbox", "outbox", "alembic_version"} <= set(
+        inspect(engine).get_table_names()
+    )
+    engine.dispose()
+
+
+@pytest.mark.parametrize("command", [["run", "--config", str(ROOT / "config.yaml")], ["sandbox"]])
+def test_commands_not_built_yet_say_so(command: list[str]) -> None:
+    result = runner.invoke(app, command)
+    assert result.exit_code == EXIT_NOT_YET
+    assert "not built yet" in result.output
+
+
+def test_demo_exits_zero_and_builds_a_database() -> None:
+    result = runner.invoke(app, ["demo", "--config", str(ROOT / "config.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "migrated to revision 0001" in result.output
+    assert "tickets" in result.output

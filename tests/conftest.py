@@ -1,0 +1,61 @@
+"""Fixtures shared by the whole suite: databases on SQLite and on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from storage.engine import make_engine
+from storage.throwaway_postgres import PostgresServer, PostgresUnavailableError, postgres_server
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_TESTDATA = ROOT.parent / "shared" / "testdata"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL server for this test worker. Missing outside CI: skip; in CI: fail."""
+    try:
+        with postgres_server() as server:
+            yield server
+    except PostgresUnavailableError as exc:
+        message = f"PostgreSQL is not available: {exc}"
+        if in_ci():
+            pytest.fail(message + " (CI=true: PostgreSQL tests may not be skipped)")
+        pytest.skip(message)
+
+
+@pytest.fixture
+def postgres_url(postgres: PostgresServer) -> str:
+    """A fresh, empty PostgreSQL database for one test."""
+    return postgres.create_database()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'deskhand.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """An empty database on each backend in turn."""
+    return str(request.getfixturevalue(f"{request.param}_url"))
+
+
+@pytest.fixture
+def migrated_engine(database_url: str) -> Iterator[Engine]:
+    """An engine on an empty database migrated to the latest revision."""
+    from storage.migrate import upgrade
+
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
