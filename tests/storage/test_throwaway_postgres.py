@@ -24,9 +24,10 @@ def test_a_throwaway_cluster_starts_serves_and_stops() -> None:
         assert server.admin_url.port != 5432
         engine = make_engine(url)
         with engine.connect() as connection:
-            assert connection.execute(text("SELECT current_database()")).scalar() == url.rsplit(
-                "/", 1
-            )[1]
+            assert (
+                connection.execute(text("SELECT current_database()")).scalar()
+                == url.rsplit("/", 1)[1]
+            )
         engine.dispose()
         server.drop_databases()
     finally:
