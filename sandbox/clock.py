@@ -1,8 +1,10 @@
 """Sandbox time: real by default, faster for tests.
 
-``Clock(speed=100)`` makes sandbox seconds pass a hundred times faster than real ones, so a
-one-message-per-second rule or a 3-second trigger expiry can be exercised in milliseconds,
-while benchmarks keep ``speed=1`` and see Slack's and Jira's real pace.
+``Clock(speed=100)`` makes the sandbox's waits pass a hundred times faster than real ones, so
+a one-message-per-second rule or Slack's retries after 1 and 5 minutes can be exercised in
+milliseconds, while benchmarks keep ``speed=1`` and see Slack's and Jira's real pace.
+Timestamps (message ts, signatures, Jira dates) stay on real wall time: the app under test
+checks them against its own clock.
 """
 
 from __future__ import annotations
@@ -17,15 +19,14 @@ class Clock:
             raise ValueError("speed must be positive")
         self.speed = speed
         self._origin_real = time.monotonic()
-        self._origin_wall = time.time()
 
     def monotonic(self) -> float:
         """Sandbox seconds since an arbitrary origin, for limits and expiries."""
         return (time.monotonic() - self._origin_real) * self.speed
 
     def wall(self) -> float:
-        """Sandbox Unix time: starts at the real time and runs at ``speed``."""
-        return self._origin_wall + self.monotonic()
+        """Unix time, unscaled: timestamps must agree with the app's clock."""
+        return time.time()
 
     def real_seconds(self, sandbox_seconds: float) -> float:
         return sandbox_seconds / self.speed

@@ -7,12 +7,13 @@ the real service fails. ``times=None`` keeps the fault until :meth:`FaultPlan.cl
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, NoReturn
 
 
 class FaultKind(StrEnum):
@@ -73,10 +74,17 @@ class FaultPlan:
         return None
 
 
-def reset_connection(environ: dict[str, Any]) -> None:
-    """Abort the client's connection with a TCP RST (werkzeug exposes the socket)."""
+def reset_connection(environ: dict[str, Any]) -> NoReturn:
+    """Abort the client's connection with a TCP RST, writing no response.
+
+    werkzeug still holds the socket through its reader, so closing it would not reach the wire
+    yet: shut it down now (the zero linger turns the final close into an RST) and raise, so
+    werkzeug drops the connection. The Flask app must propagate exceptions for that.
+    """
     sock: socket.socket | None = environ.get("werkzeug.socket")
     if sock is None:
         raise RuntimeError("the server does not expose its socket; cannot reset the connection")
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    sock.close()
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    raise ConnectionResetError("sandbox fault: connection reset")

@@ -13,11 +13,23 @@ from storage.engine import make_engine
 from storage.throwaway_postgres import PostgresServer, PostgresUnavailableError, postgres_server
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_TESTDATA = ROOT.parent / "shared" / "testdata"
+SHARED_TESTDATA = Path(os.environ.get("DESKHAND_TESTDATA", ROOT.parent / "shared" / "testdata"))
+"""Slack's and Atlassian's published specs and recorded payloads, kept beside the project."""
 
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def shared_testdata() -> Path:
+    """The published specs and recorded payloads the fakes are checked against."""
+    if not (SHARED_TESTDATA / "MANIFEST.json").is_file():
+        message = f"the shared test data is not at {SHARED_TESTDATA} (set DESKHAND_TESTDATA)"
+        if in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    return SHARED_TESTDATA
 
 
 @pytest.fixture(scope="session")

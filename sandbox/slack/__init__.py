@@ -1,0 +1,1 @@
+"""A stateful stand-in for a Slack workspace: Web API, event delivery and a driver."""
