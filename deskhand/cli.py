@@ -97,9 +97,17 @@ def run(config: ConfigPath = Path("config.yaml")) -> None:
 
 
 @app.command()
-def sandbox() -> None:
-    """Start the local stand-ins for Slack and Jira and print their URLs."""
-    _not_yet("The sandbox", "the sandbox issue (#3)")
+def sandbox(
+    config: ConfigPath = Path("config.yaml"),
+    jira_flavour: Annotated[
+        str | None, typer.Option("--jira-flavour", help="cloud or server; default: jira.flavour.")
+    ] = None,
+) -> None:
+    """Start the local stand-ins for Slack and Jira, seeded from the configuration, and print
+    their URLs; they run until interrupted."""
+    from deskhand.sandbox_cli import serve_sandbox
+
+    serve_sandbox(_load(config), out, jira_flavour=jira_flavour)
 
 
 @app.command()

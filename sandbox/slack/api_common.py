@@ -50,12 +50,9 @@ def message_object(call: Call, message: Message, *, as_posted: bool = False) -> 
     echo of a message just posted (``as_posted``) names the bot user in ``bot_profile``;
     conversations.* and reactions.get never do (java-slack-sdk's recorded samples).
     """
-    body = call.workspace.message_event(message)
-    for key in ("channel", "channel_type", "event_ts"):
-        body.pop(key, None)
-    profile = body.get("bot_profile")
-    if isinstance(profile, dict) and not as_posted:
-        body["bot_profile"] = {key: v for key, v in profile.items() if key != "user_id"}
+    body = call.workspace.message_object(message)
+    if as_posted and "bot_profile" in body:
+        body["bot_profile"]["user_id"] = message.user
     return body
 
 

@@ -95,6 +95,8 @@ ERROR_ALLOWLIST: dict[str, dict[str, str]] = {
 """Per method, error codes the OpenAPI file does not list for it, with the page that does."""
 
 _IM_OBJECT = "OpenAPI definitions/objs_conversation, 'Conversation IM Channel Object'"
+_BOLT_VIEWS = "bolt-python-payloads/test_view_submission.json, test_view_closed.json"
+
 SHAPE_ALLOWLIST: dict[str, dict[str, str]] = {
     # The recorded conversations.info responses never saw a DM; the OpenAPI file documents
     # its fields (https://api.slack.com/types/im).
@@ -103,6 +105,13 @@ SHAPE_ALLOWLIST: dict[str, dict[str, str]] = {
         "/channel/is_open": _IM_OBJECT,
         "/channel/priority": _IM_OBJECT,
     },
+    # The java-slack-sdk samples of view payloads leave out the view's blocks; Bolt's recorded
+    # request bodies (testdata slack/bolt-python-payloads/test_view_*.json) carry them.
+    "app-backend/views/ViewSubmissionPayload": {
+        "/view/blocks": _BOLT_VIEWS,
+        "/response_urls": _BOLT_VIEWS,
+    },
+    "app-backend/views/ViewClosedPayload": {"/view/blocks": _BOLT_VIEWS},
 }
 """Per sample, JSON paths another Slack reference documents though the sample lacks them."""
 
@@ -165,7 +174,11 @@ class SlackContract:
         return [op for verb, op in path_item.items() if verb != "parameters"]
 
     def _sample(self, kind: str) -> Any:
-        path = self.root / "java-slack-sdk-json-logs" / "api" / f"{kind}.json"
+        """The recorded sample for a Web API method (``chat.update``), or for an event or an
+        interaction given by its path (``events/ReactionAddedPayload``,
+        ``app-backend/views/ViewSubmissionPayload``)."""
+        relative = f"{kind}.json" if "/" in kind else f"api/{kind}.json"
+        path = self.root / "java-slack-sdk-json-logs" / relative
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
     @cached_property
@@ -296,6 +309,31 @@ class SlackContract:
             return [f"{kind}: no recorded shape sample"]
         return self._shape(body, sample, "", set(SHAPE_ALLOWLIST.get(kind, {})))
 
+    def event_problems(self, kind: str, envelope: dict[str, Any]) -> list[str]:
+        """An Events API envelope: the wrapper against every recorded event's wrapper (the
+        samples are per event type, the wrapper is shared), the inner event against ``kind``."""
+        sample = self._sample(kind)
+        if sample is None:
+            return [f"{kind}: no recorded shape sample"]
+        wrapper = {key: value for key, value in envelope.items() if key != "event"}
+        problems = self._shape(wrapper, self._event_wrapper, "", set())
+        return problems + self._shape(envelope["event"], sample["event"], "/event", set())
+
+    @cached_property
+    def _event_wrapper(self) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for path in sorted((self.root / "java-slack-sdk-json-logs" / "events").glob("*.json")):
+            sample = json.loads(path.read_text(encoding="utf-8"))
+            merged = _merge(merged, {k: v for k, v in sample.items() if k != "event"})
+        return merged
+
+    def form_problems(self, kind: str, fields: Mapping[str, str]) -> list[str]:
+        """A form-encoded payload (slash commands): every field is text, so compare names."""
+        sample = self._sample(kind)
+        if sample is None:
+            return [f"{kind}: no recorded shape sample"]
+        return [f"/{name}: not in Slack's recorded sample" for name in fields if name not in sample]
+
     def _shape(self, value: Any, sample: Any, where: str, allowed: set[str]) -> list[str]:
         if isinstance(sample, dict) and not sample:
             return []  # an empty object in a sample stands for free-form content
@@ -338,7 +376,12 @@ class SlackContract:
         elements), against the sample items of the same ``type`` anywhere in the samples."""
         candidates: list[Any] = [sample[0]]
         kind = item.get("type") if isinstance(item, dict) else None
-        if isinstance(kind, str) and kind:
+        blank_union = isinstance(sample[0], dict) and sample[0].get("type") == ""
+        if isinstance(kind, str) and kind and blank_union:
+            # A union sample of many kinds (e.g. block_actions' actions): it, plus what is
+            # recorded for this kind elsewhere.
+            candidates = [_merge(sample[0], self._typed_samples.get(kind, {}))]
+        elif isinstance(kind, str) and kind:
             same = [s for s in sample if isinstance(s, dict) and s.get("type") == kind]
             if same:
                 candidates = same

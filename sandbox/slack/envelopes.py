@@ -87,15 +87,14 @@ def message_shortcut(
     callback_id: str,
     trigger_id: str,
 ) -> dict[str, Any]:
-    body = workspace.message_event(message)
-    for key in ("channel", "channel_type", "event_ts"):
-        body.pop(key, None)
+    body = workspace.message_object(message)
     return {
         "type": "message_action",
         "token": VERIFICATION_TOKEN,
         "action_ts": workspace.next_ts(),
         "team": _team(workspace),
-        "user": _user(workspace, user),
+        # Shortcut payloads name the user without ``username`` (recorded samples).
+        "user": {key: v for key, v in _user(workspace, user).items() if key != "username"},
         "channel": _channel(channel),
         "is_enterprise_install": False,
         "enterprise": None,
@@ -130,9 +129,7 @@ def block_actions(
     }
     if message is not None:
         channel = workspace.channels[message.channel]
-        body = workspace.message_event(message)
-        for key in ("channel", "channel_type", "event_ts"):
-            body.pop(key, None)
+        body = workspace.message_object(message)
         payload.update(
             {
                 "container": {

@@ -97,11 +97,13 @@ class SocketModeServer:
             "debug_info": {"host": "sandbox", "approximate_connection_time": 18060},
             "connection_info": {"app_id": self.workspace.app_id},
         }
-        connection.send(json.dumps(hello))
-        with self._connected:
-            self._connections.append(connection)
-            self._connected.notify_all()
         try:
+            # Hello and registration happen under the lock: no envelope can overtake the hello,
+            # and whoever has seen the hello finds the connection registered (drop, refresh).
+            with self._connected:
+                connection.send(json.dumps(hello))
+                self._connections.append(connection)
+                self._connected.notify_all()
             for raw in connection:
                 self._on_message(raw)
         except ConnectionClosed:

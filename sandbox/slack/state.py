@@ -345,7 +345,7 @@ class Workspace:
         metadata: dict[str, Any] | None = None,
     ) -> Message:
         with self.lock:
-            previous = self.message_event(message)
+            previous = self.message_object(message)
             if text is not None:
                 message.text = text
             if blocks is not None:
@@ -362,15 +362,15 @@ class Workspace:
                     "channel_type": self.channel_type(self.channels[message.channel]),
                     "ts": self.next_ts(),
                     "event_ts": self.next_ts(),
-                    "message": self.message_event(message),
-                    "previous_message": previous,
+                    "message": _without_reply_users(self.message_object(message)),
+                    "previous_message": _without_reply_users(previous),
                 }
             )
             return message
 
     def delete(self, message: Message) -> None:
         with self.lock:
-            previous = self.message_event(message)
+            previous = self.message_object(message)
             if message.reply_ts and not message.is_reply:
                 # A parent with replies stays as a tombstone so the thread survives.
                 message.subtype = "tombstone"
@@ -392,7 +392,7 @@ class Workspace:
                     "ts": self.next_ts(),
                     "event_ts": self.next_ts(),
                     "deleted_ts": message.ts,
-                    "previous_message": previous,
+                    "previous_message": _without_reply_users(previous),
                 }
             )
 
@@ -478,17 +478,26 @@ class Workspace:
         return "group" if channel.is_private else "channel"
 
     def message_event(self, message: Message, *, reply_broadcast: bool = False) -> dict[str, Any]:
-        """The message as events and conversations.* carry it."""
+        """The message as a ``message`` event carries it: the message and where it was posted."""
+        body = self.message_object(message, reply_broadcast=reply_broadcast)
+        # Events name the app only inside bot_profile (recorded samples, and
+        # GenericMessageEvent in Slack's TypeScript types).
+        body.pop("app_id", None)
+        body["channel"] = message.channel
+        body["channel_type"] = self.channel_type(self.channels[message.channel])
+        body["event_ts"] = message.ts
+        return body
+
+    def message_object(self, message: Message, *, reply_broadcast: bool = False) -> dict[str, Any]:
+        """The message itself, as nested in edits, deletions, interactions and API answers."""
         body: dict[str, Any] = {
             "type": "message",
             "user": message.user,
             "text": message.text,
             "ts": message.ts,
-            "team": self.team_id,
-            "channel": message.channel,
-            "channel_type": self.channel_type(self.channels[message.channel]),
-            "event_ts": message.ts,
         }
+        if not message.files:
+            body["team"] = self.team_id  # file shares carry no team (recorded samples)
         if message.blocks:
             body["blocks"] = message.blocks
         if message.attachments:
@@ -533,6 +542,7 @@ class Workspace:
         return summary
 
     def bot_profile(self, bot: User) -> dict[str, Any]:
+        """The bot profile messages carry; only chat.postMessage's echo adds ``user_id``."""
         return {
             "id": bot.bot_id,
             "deleted": False,
@@ -545,7 +555,6 @@ class Workspace:
                 "image_72": "https://a.slack-edge.com/bot_72.png",
             },
             "team_id": self.team_id,
-            "user_id": bot.id,
         }
 
     def reaction_event(self, kind: str, message: Message, user: User, name: str) -> dict[str, Any]:
@@ -557,3 +566,8 @@ class Workspace:
             "item": {"type": "message", "channel": message.channel, "ts": message.ts},
             "event_ts": self.next_ts(),
         }
+
+
+def _without_reply_users(message: dict[str, Any]) -> dict[str, Any]:
+    """Edit and deletion events summarise a thread by counts only (recorded samples)."""
+    return {key: value for key, value in message.items() if key != "reply_users"}

@@ -54,7 +54,7 @@ def test_socket_mode_delivers_posts_replies_reactions_and_the_bots_own_posts(
     assert by_text["reaction_added"]["item"]["ts"] == question.ts
     [own] = [e["event"] for e in fake.router.delivered if e["event"].get("text") == "on it"]
     assert own["bot_id"] == fake.workspace.bot.bot_id
-    assert own["app_id"] == fake.workspace.app_id
+    assert own["bot_profile"]["app_id"] == fake.workspace.app_id
 
 
 def test_events_where_the_bot_is_not_a_member_are_not_sent(fake: SlackFake) -> None:

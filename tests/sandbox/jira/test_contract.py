@@ -15,7 +15,6 @@ import json
 import re
 from datetime import datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -26,17 +25,10 @@ from openapi_core.validation.response.exceptions import MissingData
 
 from sandbox.jira import JiraFake
 from sandbox.jira.rest import RecordedRequest
+from tests.conftest import SHARED_TESTDATA
 from tests.sandbox.jira.conftest import connect, make_fake, new_issue, raw_session
 
-ROOT = Path(__file__).resolve().parents[3]
-SPEC_PATH = (
-    ROOT.parent
-    / "shared"
-    / "testdata"
-    / "jira"
-    / "specs"
-    / "jira-cloud-platform-swagger-v3.v3.json"
-)
+SPEC_PATH = SHARED_TESTDATA / "jira" / "specs" / "jira-cloud-platform-swagger-v3.v3.json"
 SPEC_HOST = "https://your-domain.atlassian.net"
 JIRA_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4}$")
 

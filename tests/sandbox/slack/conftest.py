@@ -12,13 +12,10 @@ pytest.register_assert_rewrite("tests.sandbox.slack.harness", "tests.sandbox.sla
 from sandbox.slack.contract import SlackContract  # noqa: E402
 from tests.sandbox.slack.harness import Env, start_env  # noqa: E402
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-TESTDATA = REPO_ROOT.parent / "shared" / "testdata"
-
 
 @pytest.fixture(scope="session")
-def contract() -> SlackContract:
-    return SlackContract(TESTDATA)
+def contract(shared_testdata: Path) -> SlackContract:
+    return SlackContract(shared_testdata)
 
 
 @pytest.fixture

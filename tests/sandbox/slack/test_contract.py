@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 
 from sandbox.slack.contract import SlackContract
-from tests.sandbox.slack.conftest import TESTDATA
+from tests.conftest import SHARED_TESTDATA
 from tests.sandbox.slack.harness import Env, start_env
 from tests.sandbox.slack.scenarios import SCENARIOS
 
 ONLY_ERRORS_SO_FAR = {"apps.connections.open"}
 """Methods whose success path needs a part of the sandbox that isn't built yet (Socket Mode)."""
 
-FIXTURES = TESTDATA / "slack" / "python-slack-sdk-fixtures"
+FIXTURES = SHARED_TESTDATA / "slack" / "python-slack-sdk-fixtures"
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
