@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from sandbox.clock import Clock
+from sandbox.world import SandboxWorld
 from storage.engine import make_engine
 from storage.throwaway_postgres import PostgresServer, PostgresUnavailableError, postgres_server
 
@@ -30,6 +32,19 @@ def shared_testdata() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return SHARED_TESTDATA
+
+
+@pytest.fixture
+def sandbox_world(shared_testdata: Path) -> Iterator[SandboxWorld]:
+    """Slack and Jira stand-ins, seeded; at teardown, every request the app sent them must be
+    one Slack or Atlassian documents (see tests/contracts/recorder.py)."""
+    from tests.contracts.recorder import undocumented_requests
+    from tests.contracts.slack import SlackContract
+
+    with SandboxWorld(clock=Clock(speed=100)) as world:
+        yield world
+    problems = undocumented_requests(world, SlackContract(shared_testdata))
+    assert problems == [], "the app sent undocumented requests:\n" + "\n".join(problems)
 
 
 @pytest.fixture(scope="session")

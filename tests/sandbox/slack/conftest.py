@@ -9,7 +9,7 @@ import pytest
 
 pytest.register_assert_rewrite("tests.sandbox.slack.harness", "tests.sandbox.slack.scenarios")
 
-from sandbox.slack.contract import SlackContract  # noqa: E402
+from tests.contracts.slack import SlackContract  # noqa: E402
 from tests.sandbox.slack.harness import Env, start_env  # noqa: E402
 
 

@@ -12,9 +12,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.slack_response import SlackResponse
 
-from sandbox.slack.contract import SlackContract
 from sandbox.slack.fake import SlackFake
 from sandbox.slack.state import Channel, User
+from tests.contracts.slack import SlackContract
 
 
 @dataclass

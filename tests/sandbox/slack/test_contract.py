@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from sandbox.slack.contract import SlackContract
 from tests.conftest import SHARED_TESTDATA
+from tests.contracts.slack import SlackContract
 from tests.sandbox.slack.harness import Env, start_env
 from tests.sandbox.slack.scenarios import SCENARIOS
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from sandbox.slack.contract import SlackContract
 from sandbox.slack.delivery import Reply
 from sandbox.slack.fake import SlackFake
 from sandbox.slack.state import Message
+from tests.contracts.slack import SlackContract
 
 
 class Recorder:
