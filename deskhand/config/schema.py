@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from deskhand.domain import Priority, TicketStatus
+
 SLACK_API_URL = "https://slack.com/api/"
 
 _CHANNEL_NAME = r"^[a-z0-9][a-z0-9._-]{0,79}$"
@@ -179,21 +181,6 @@ class JiraFlavour(StrEnum):
 class CommentVisibility(Strict):
     type: Literal["role", "group"]
     value: str = Field(min_length=1)
-
-
-class TicketStatus(StrEnum):
-    OPEN = "open"
-    IN_PROGRESS = "in_progress"
-    WAITING_ON_REQUESTER = "waiting_on_requester"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
-
-
-class Priority(StrEnum):
-    LOW = "low"
-    NORMAL = "normal"
-    HIGH = "high"
-    URGENT = "urgent"
 
 
 class JiraConfig(Strict):

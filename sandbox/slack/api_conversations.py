@@ -16,6 +16,7 @@ def register(methods: dict[str, Handler]) -> None:
     methods.update(
         {
             "conversations.info": info,
+            "conversations.list": list_conversations,
             "conversations.replies": replies,
             "conversations.history": history,
             "conversations.members": members,
@@ -73,6 +74,36 @@ def info(call: Call) -> dict[str, Any]:
     channel = channel_arg(call, must_be_member=False)
     counted = call.flag("include_num_members")
     return {"channel": describe(call.workspace, channel, call.user().id, num_members=counted)}
+
+
+_TYPES = {"public_channel", "private_channel", "im", "mpim"}
+
+
+def list_conversations(call: Call) -> dict[str, Any]:
+    """Public channels, plus the private ones and DMs the caller is in, by ``types``."""
+    wanted = {t.strip() for t in str(call.args.get("types") or "public_channel").split(",")}
+    if not wanted <= _TYPES:
+        raise SlackError("invalid_types")
+    viewer = call.user().id
+    skip_archived = call.flag("exclude_archived")
+
+    def kind(channel: Channel) -> str:
+        if channel.is_im:
+            return "im"
+        return "private_channel" if channel.is_private else "public_channel"
+
+    channels = [
+        c
+        for c in sorted(call.workspace.channels.values(), key=lambda c: c.id)
+        if kind(c) in wanted
+        and (kind(c) == "public_channel" or viewer in c.members)
+        and not (skip_archived and c.is_archived)
+    ]
+    page, metadata = paginate(call, channels)
+    return {
+        "channels": [describe(call.workspace, c, viewer) for c in page],
+        "response_metadata": metadata,
+    }
 
 
 def replies(call: Call) -> dict[str, Any]:

@@ -59,6 +59,7 @@ ERRORS_ON_EVERY_METHOD: dict[str, str] = {
 """Error codes Slack's docs list for every method; the OpenAPI enums predate most of them."""
 
 ERROR_ALLOWLIST: dict[str, dict[str, str]] = {
+    "conversations.list": {"invalid_types": DOCS + "conversations.list"},
     "chat.postMessage": {
         "invalid_blocks": DOCS + "chat.postMessage",
         "invalid_metadata_format": DOCS + "chat.postMessage",
@@ -287,7 +288,9 @@ class SlackContract:
         name = ts_name(method, "Response")
         entry = self.ts_schemas.get(name)
         if entry is None:
-            return [f"{method}: no TS-derived schema {name}"]
+            # The TS-derived file covers the methods the sandbox was first built with; a method
+            # the OpenAPI file documents (conversations.list) is checked against that instead.
+            return [] if self.in_openapi(method) else [f"{method}: no TS-derived schema {name}"]
         problems = [
             f"{method} (TS): {error.json_path}: {error.message[:300]}"
             for error in Draft7Validator(entry).iter_errors(body)

@@ -204,6 +204,24 @@ def conversations(env: Env) -> None:
     env.error("not_in_channel", env.bot.conversations_history, channel=env.random.id)
     env.error("channel_not_found", env.bot.conversations_history, channel=MISSING_CHANNEL)
 
+    listed = env.ok(env.bot.conversations_list, types="public_channel,private_channel", limit=1)
+    names = [c["name"] for c in listed["channels"]]
+    cursor = listed["response_metadata"]["next_cursor"]
+    while cursor:
+        page = env.ok(
+            env.bot.conversations_list,
+            types="public_channel,private_channel",
+            limit=1,
+            cursor=cursor,
+        )
+        names += [c["name"] for c in page["channels"]]
+        cursor = page["response_metadata"]["next_cursor"]
+    # Public channels whether or not the bot is in them; private ones only where it is.
+    assert env.support.name in names
+    assert env.random.name in names
+    assert env.secret.name not in names
+    env.error("invalid_types", env.bot.conversations_list, types="rooms")
+
     members = env.ok(env.bot.conversations_members, channel=channel)["members"]
     assert set(members) == {env.fake.workspace.bot.id, env.alice.id}
     env.error("channel_not_found", env.bot.conversations_members, channel=MISSING_CHANNEL)

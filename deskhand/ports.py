@@ -1,0 +1,109 @@
+"""The ports the core talks through; ``bot/`` and ``jira_sync/`` implement them.
+
+Errors are the core's own, so the relays can decide on retries without knowing a vendor:
+``RateLimited`` (wait ``retry_after`` seconds), ``Unavailable`` (transient: retry with
+backoff), ``UnknownOutcome`` (the write may have happened: look it up before retrying) and
+``Rejected`` (permanent: retrying cannot help).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+class PortError(Exception):
+    """A failure talking to Slack or Jira."""
+
+
+class RateLimited(PortError):
+    def __init__(self, retry_after: float, detail: str = "") -> None:
+        super().__init__(f"rate limited for {retry_after:g} s {detail}".strip())
+        self.retry_after = retry_after
+
+
+class Unavailable(PortError):
+    """Transient: a 5xx, a refused or reset connection."""
+
+
+class UnknownOutcome(PortError):
+    """A write timed out: it may or may not have happened."""
+
+
+class Rejected(PortError):
+    """The service refused the request for good (bad input, missing permission, gone)."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    channel: str
+    ts: str
+    user: str | None
+    text: str
+    thread_ts: str | None = None
+    bot_id: str | None = None
+    subtype: str | None = None
+    files: list[dict[str, Any]] = field(default_factory=list)
+    metadata: dict[str, Any] | None = None
+
+    @property
+    def is_reply(self) -> bool:
+        return self.thread_ts is not None and self.thread_ts != self.ts
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    id: str
+    name: str
+    is_private: bool
+    is_im: bool
+    is_member: bool
+
+
+class ChatPort(Protocol):
+    """What the core needs from Slack."""
+
+    def post(
+        self,
+        channel: str,
+        text: str,
+        *,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> str:
+        """Post a message; its ts. Never unfurls, never pings beyond explicit user mentions."""
+
+    def update(
+        self,
+        channel: str,
+        ts: str,
+        text: str,
+        *,
+        blocks: list[dict[str, Any]] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None: ...
+
+    def post_ephemeral(self, channel: str, user: str, text: str) -> None: ...
+
+    def message(self, channel: str, ts: str) -> ChatMessage | None:
+        """The message, or None if it does not exist (any more) or cannot be seen."""
+
+    def thread(self, channel: str, ts: str) -> list[ChatMessage]:
+        """The thread's messages, parent first."""
+
+    def find_tagged(self, channel: str, thread_ts: str | None, tag: str) -> str | None:
+        """The ts of the bot's message carrying ``tag`` in its metadata, if it was posted."""
+
+    def channel(self, channel: str) -> ChannelInfo | None: ...
+
+    def channel_id(self, name: str) -> str | None:
+        """The id of the channel called ``name`` (without '#'), if the bot can see it."""
+
+    def members(self, channel: str) -> set[str]: ...
+
+    def permalink(self, channel: str, ts: str) -> str | None: ...

@@ -1,0 +1,1 @@
+"""Tickets: the service that changes them, and the views the adapters render."""
