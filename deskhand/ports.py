@@ -1,9 +1,9 @@
 """The ports the core talks through; ``bot/`` and ``jira_sync/`` implement them.
 
 Errors are the core's own, so the relays can decide on retries without knowing a vendor:
-``RateLimited`` (wait ``retry_after`` seconds), ``Unavailable`` (transient: retry with
-backoff), ``UnknownOutcome`` (the write may have happened: look it up before retrying) and
-``Rejected`` (permanent: retrying cannot help).
+``RateLimitedError`` (wait ``retry_after`` seconds), ``UnavailableError`` (transient: retry with
+backoff), ``UnknownOutcomeError`` (the write may have happened: look it up before retrying) and
+``RejectedError`` (permanent: retrying cannot help).
 """
 
 from __future__ import annotations
@@ -16,21 +16,21 @@ class PortError(Exception):
     """A failure talking to Slack or Jira."""
 
 
-class RateLimited(PortError):
+class RateLimitedError(PortError):
     def __init__(self, retry_after: float, detail: str = "") -> None:
         super().__init__(f"rate limited for {retry_after:g} s {detail}".strip())
         self.retry_after = retry_after
 
 
-class Unavailable(PortError):
+class UnavailableError(PortError):
     """Transient: a 5xx, a refused or reset connection."""
 
 
-class UnknownOutcome(PortError):
+class UnknownOutcomeError(PortError):
     """A write timed out: it may or may not have happened."""
 
 
-class Rejected(PortError):
+class RejectedError(PortError):
     """The service refused the request for good (bad input, missing permission, gone)."""
 
     def __init__(self, code: str, detail: str = "") -> None:

@@ -77,9 +77,12 @@ def claim(
     return list(rows)
 
 
-def complete(engine: Engine, model: type[ClaimableMixin], row_id: int, owner: str) -> bool:
-    """Mark a claimed row done; False if the lease was lost to another worker meanwhile."""
-    return _finish(engine, model, row_id, owner, status="done", last_error=None)
+def complete(
+    engine: Engine, model: type[ClaimableMixin], row_id: int, owner: str, **values: Any
+) -> bool:
+    """Mark a claimed row done (setting ``values`` too); False if the lease was lost to another
+    worker meanwhile."""
+    return _finish(engine, model, row_id, owner, status="done", last_error=None, **values)
 
 
 def release(

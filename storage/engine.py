@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -53,6 +55,22 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Session]:
+    """A session for one write transaction, committed on success.
+
+    On SQLite it begins IMMEDIATE, taking the write lock before the first read, so a
+    read-then-write transaction never fails to upgrade its lock under concurrency.
+    """
+    options: dict[str, Any] = {"sqlite_begin": "IMMEDIATE"} if is_sqlite(engine) else {}
+    with (
+        engine.connect().execution_options(**options) as connection,
+        Session(connection, expire_on_commit=False) as session,
+        session.begin(),
+    ):
+        yield session
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

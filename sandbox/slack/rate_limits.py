@@ -25,6 +25,7 @@ METHOD_TIERS: dict[str, int] = {
     "conversations.history": 3,
     "conversations.info": 3,
     "conversations.join": 3,
+    "conversations.list": 2,
     "conversations.members": 4,
     "conversations.open": 3,
     "conversations.replies": 3,

@@ -36,6 +36,12 @@ METHOD_ALLOWLIST: dict[str, str] = {
 """Methods neither the OpenAPI file nor the TS types document, with the page that does."""
 
 ARGUMENT_ALLOWLIST: dict[str, dict[str, str]] = {
+    "auth.test": {
+        # Bolt's per-request WebClient carries the workspace's team_id as a default parameter
+        # (slack_sdk BaseClient default_params), as org-wide apps must send it; Bolt calls
+        # auth.test with that client to authorise the first request.
+        "team_id": "https://api.slack.com/enterprise/apps#tokens",
+    },
     "chat.postMessage": {
         # Message metadata (2022), newer than the OpenAPI file.
         "metadata": DOCS + "chat.postMessage#arg_metadata",

@@ -1,0 +1,84 @@
+"""Outbox executors that bring a ticket's two cards up to date in Slack.
+
+Cards are rendered from the ticket's state when the row runs, so several changes in a row
+end in one current card. A first post that may have happened already (the row's earlier
+attempt timed out) is looked up by its tag before posting again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from bot import blocks
+from bot.ids import Card, card_metadata
+from deskhand.agents import AgentDirectory
+from deskhand.config import Config
+from deskhand.outbox import OutboxTask
+from deskhand.ports import ChatPort
+from deskhand.tickets.service import TicketService
+from deskhand.tickets.views import TicketView
+
+
+class CardSync:
+    def __init__(
+        self, chat: ChatPort, tickets: TicketService, config: Config, agents: AgentDirectory
+    ) -> None:
+        self.chat = chat
+        self.tickets = tickets
+        self.config = config
+        self.agents = agents
+
+    def ticket_card(self, task: OutboxTask) -> dict[str, Any]:
+        ticket_id = int(task.payload["ticket_id"])
+        ticket = self.tickets.get(ticket_id)
+        if ticket.thread_channel is None or ticket.thread_ts is None:
+            return {"skipped": "the ticket has no thread"}
+        text, card = blocks.ticket_card(self._view(ticket_id))
+        return self._sync(
+            task, Card.TICKET, ticket.key, ticket.thread_channel, ticket.thread_ts, text, card
+        )
+
+    def triage_card(self, task: OutboxTask) -> dict[str, Any]:
+        ticket_id = int(task.payload["ticket_id"])
+        ticket = self.tickets.get(ticket_id)
+        channel = self.agents.triage_channel_id(ticket.team)
+        if channel is None:
+            team = self.config.team(ticket.team)
+            raise LookupError(f"the bot cannot see #{team.triage_channel}; invite it there")
+        teams = [team.name for team in self.config.teams]
+        text, card = blocks.triage_card(self._view(ticket_id), teams=teams)
+        return self._sync(task, Card.TRIAGE, ticket.key, channel, None, text, card)
+
+    def _view(self, ticket_id: int) -> TicketView:
+        view = self.tickets.view(ticket_id)
+        ticket = self.tickets.get(ticket_id)
+        link = None
+        if ticket.origin_channel and ticket.origin_ts:
+            link = self.chat.permalink(ticket.origin_channel, ticket.origin_ts)
+        return dataclasses.replace(view, origin_permalink=link)
+
+    def _sync(
+        self,
+        task: OutboxTask,
+        card: Card,
+        key: str,
+        channel: str,
+        thread_ts: str | None,
+        text: str,
+        content: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        ticket_id = int(task.payload["ticket_id"])
+        metadata = card_metadata(key, card.value, task.tag)
+        posted = self.tickets.card_location(ticket_id, card.value)
+        if posted is not None:
+            self.chat.update(posted[0], posted[1], text, blocks=content, metadata=metadata)
+            return {"updated": posted[1]}
+        ts = self.chat.find_tagged(channel, thread_ts, task.tag) if task.attempts > 1 else None
+        found = ts is not None
+        if ts is None:
+            ts = self.chat.post(
+                channel, text, blocks=content, thread_ts=thread_ts, metadata=metadata
+            )
+        self.tickets.record_card(ticket_id, card.value, channel, ts)
+        return {"posted": ts, "found_after_unknown_outcome": found}

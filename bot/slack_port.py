@@ -1,0 +1,262 @@
+"""The core's ChatPort on Slack's Web API (slack_sdk's WebClient).
+
+Slack's answers become the core's errors: 429 → RateLimitedError (with Retry-After), 5xx and
+connection failures → UnavailableError, a write that timed out → UnknownOutcomeError (the
+relay looks for the tagged message before trying again), other errors → RejectedError.
+Posting is paced per channel here (about one message a second, as Slack asks), so a burst
+for one channel waits its turn instead of collecting 429s and other channels keep flowing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.error
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
+
+from deskhand.ports import (
+    ChannelInfo,
+    ChatMessage,
+    RateLimitedError,
+    RejectedError,
+    UnavailableError,
+    UnknownOutcomeError,
+)
+
+POSTS_PER_SECOND = 1.0
+POST_BURST = 3.0
+PAGE = 200
+
+
+class ChannelPacer:
+    """A token bucket per channel: ``wait_for(channel)`` is 0 when a post may go now."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def take(self, channel: str) -> float:
+        """Take a token if there is one (0.0), else the seconds until there will be one."""
+        now = self.clock()
+        with self._lock:
+            tokens, updated = self._buckets.get(channel, (POST_BURST, now))
+            tokens = min(POST_BURST, tokens + (now - updated) * POSTS_PER_SECOND)
+            if tokens >= 1:
+                self._buckets[channel] = (tokens - 1, now)
+                return 0.0
+            self._buckets[channel] = (tokens, now)
+            return (1 - tokens) / POSTS_PER_SECOND
+
+    def pause(self, channel: str, seconds: float) -> None:
+        """Slack said wait: no tokens for this channel until then."""
+        with self._lock:
+            self._buckets[channel] = (-seconds * POSTS_PER_SECOND, self.clock())
+
+
+class SlackChatPort:
+    def __init__(self, client: WebClient, *, pacer: ChannelPacer | None = None) -> None:
+        self.client = client
+        self.pacer = pacer or ChannelPacer()
+        self._channel_ids: dict[str, str] = {}
+        self._ids_lock = threading.Lock()
+
+    # writes ----------------------------------------------------------------------------------
+
+    def post(
+        self,
+        channel: str,
+        text: str,
+        *,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> str:
+        wait = self.pacer.take(channel)
+        if wait:
+            raise RateLimitedError(wait, f"pacing posts to {channel}")
+        response = self._call(
+            lambda: self.client.chat_postMessage(
+                channel=channel,
+                text=text,
+                blocks=blocks,
+                thread_ts=thread_ts,
+                metadata=metadata,
+                unfurl_links=False,
+                unfurl_media=False,
+            ),
+            write=True,
+            channel=channel,
+        )
+        assert response is not None
+        return str(response["ts"])
+
+    def update(
+        self,
+        channel: str,
+        ts: str,
+        text: str,
+        *,
+        blocks: list[dict[str, Any]] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self._call(
+            lambda: self.client.chat_update(
+                channel=channel, ts=ts, text=text, blocks=blocks, metadata=metadata
+            ),
+            write=True,
+        )
+
+    def post_ephemeral(self, channel: str, user: str, text: str) -> None:
+        self._call(
+            lambda: self.client.chat_postEphemeral(channel=channel, user=user, text=text),
+            write=True,
+        )
+
+    # reads -----------------------------------------------------------------------------------
+
+    def message(self, channel: str, ts: str) -> ChatMessage | None:
+        # reactions.get returns any one message, a thread reply too, by channel and ts.
+        response = self._call(
+            lambda: self.client.reactions_get(channel=channel, timestamp=ts, full=False),
+            missing=("message_not_found", "channel_not_found"),
+        )
+        return _message(channel, response["message"]) if response is not None else None
+
+    def thread(self, channel: str, ts: str) -> list[ChatMessage]:
+        pages = self._pages(
+            self.client.conversations_replies, channel=channel, ts=ts, include_all_metadata=True
+        )
+        return [_message(channel, m) for page in pages for m in page["messages"]]
+
+    def find_tagged(self, channel: str, thread_ts: str | None, tag: str) -> str | None:
+        if thread_ts is not None:
+            candidates = self.thread(channel, thread_ts)
+        else:
+            response = self._call(
+                partial(
+                    self.client.conversations_history,
+                    channel=channel,
+                    limit=PAGE,
+                    include_all_metadata=True,
+                )
+            )
+            assert response is not None
+            candidates = [_message(channel, m) for m in response["messages"]]
+        for message in candidates:
+            payload = (message.metadata or {}).get("event_payload") or {}
+            if payload.get("tag") == tag:
+                return message.ts
+        return None
+
+    def channel(self, channel: str) -> ChannelInfo | None:
+        response = self._call(
+            lambda: self.client.conversations_info(channel=channel), missing=("channel_not_found",)
+        )
+        return _channel(response["channel"]) if response is not None else None
+
+    def channel_id(self, name: str) -> str | None:
+        name = name.lstrip("#")
+        with self._ids_lock:
+            if name in self._channel_ids:
+                return self._channel_ids[name]
+        pages = self._pages(
+            self.client.conversations_list,
+            types="public_channel,private_channel",
+            exclude_archived=True,
+        )
+        ids = {c["name"]: c["id"] for page in pages for c in page["channels"] if "name" in c}
+        with self._ids_lock:
+            self._channel_ids.update(ids)
+        return ids.get(name)
+
+    def members(self, channel: str) -> set[str]:
+        pages = self._pages(self.client.conversations_members, channel=channel)
+        return {member for page in pages for member in page["members"]}
+
+    def permalink(self, channel: str, ts: str) -> str | None:
+        response = self._call(
+            lambda: self.client.chat_getPermalink(channel=channel, message_ts=ts),
+            missing=("message_not_found", "channel_not_found"),
+        )
+        return str(response["permalink"]) if response is not None else None
+
+    # errors ----------------------------------------------------------------------------------
+
+    def _pages(
+        self, method: Callable[..., SlackResponse], **arguments: Any
+    ) -> Iterator[SlackResponse]:
+        """Every page of a cursor-paginated read."""
+        cursor: str | None = None
+        while True:
+            response = self._call(partial(method, limit=PAGE, cursor=cursor, **arguments))
+            assert response is not None
+            yield response
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return
+
+    def _call(
+        self,
+        call: Callable[[], SlackResponse],
+        *,
+        write: bool = False,
+        channel: str | None = None,
+        missing: tuple[str, ...] = (),
+    ) -> SlackResponse | None:
+        """Make one Web API call, turning Slack's failures into the core's errors; an error
+        code in ``missing`` means "not there" and gives None."""
+        try:
+            return call()
+        except SlackApiError as exc:
+            status = exc.response.status_code
+            code = str(exc.response.get("error", ""))
+            if status == 429:
+                retry_after = float(exc.response.headers.get("Retry-After", "1"))
+                if channel is not None:
+                    self.pacer.pause(channel, retry_after)
+                raise RateLimitedError(retry_after, code) from exc
+            if status >= 500:
+                raise UnavailableError(f"Slack answered {status}") from exc
+            if code in missing:
+                return None
+            raise RejectedError(code or f"http_{status}") from exc
+        except TimeoutError as exc:
+            if write:
+                raise UnknownOutcomeError("Slack did not answer in time") from exc
+            raise UnavailableError("Slack did not answer in time") from exc
+        except (urllib.error.URLError, ConnectionError) as exc:
+            reason = getattr(exc, "reason", exc)
+            if write and isinstance(reason, TimeoutError):
+                raise UnknownOutcomeError("Slack did not answer in time") from exc
+            raise UnavailableError(f"cannot reach Slack: {reason}") from exc
+
+
+def _message(channel: str, body: dict[str, Any]) -> ChatMessage:
+    return ChatMessage(
+        channel=channel,
+        ts=str(body["ts"]),
+        user=body.get("user"),
+        text=str(body.get("text", "")),
+        thread_ts=body.get("thread_ts"),
+        bot_id=body.get("bot_id"),
+        subtype=body.get("subtype"),
+        files=list(body.get("files") or []),
+        metadata=body.get("metadata"),
+    )
+
+
+def _channel(body: dict[str, Any]) -> ChannelInfo:
+    return ChannelInfo(
+        id=str(body["id"]),
+        name=str(body.get("name", "")),
+        is_private=bool(body.get("is_private") or body.get("is_im")),
+        is_im=bool(body.get("is_im")),
+        is_member=bool(body.get("is_member", True)),
+    )

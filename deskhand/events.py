@@ -1,0 +1,36 @@
+"""Vendor-neutral events: what the adapters turn Slack and Jira deliveries into.
+
+Each is stored in the inbox as a plain dict (``payload()``) under its kind, and rebuilt for
+the handler (``from_payload``), so the core never reads a vendor's payload.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self
+
+
+@dataclass(frozen=True)
+class Event:
+    KIND: ClassVar[str]
+
+    def payload(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Self:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{key: value for key, value in payload.items() if key in names})
+
+
+@dataclass(frozen=True)
+class ReactionAdded(Event):
+    """Someone put an emoji on a message."""
+
+    KIND: ClassVar[str] = "reaction_added"
+    user: str
+    emoji: str
+    channel: str
+    ts: str
+    item_user: str | None = None

@@ -1,0 +1,135 @@
+"""The durable inbox: every delivery is stored under its unique key before it is acknowledged.
+
+A redelivery (Slack's retries, Jira's duplicate webhooks) finds its key taken and changes
+nothing; a crash after the ack loses nothing, because the worker finds the row on restart.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from deskhand.ports import PortError, RateLimitedError
+from storage.claims import claim, complete, release
+from storage.models import InboxRow
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+InboxHandler = Callable[[dict[str, Any]], None]
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class Delivery:
+    source: str
+    """'slack' or 'jira'."""
+    key: str
+    """The delivery's own unique id (Slack event_id, Jira webhook identifier, …)."""
+    kind: str
+    """Which handler takes it, e.g. 'slack.reaction_added'."""
+    payload: dict[str, Any]
+
+
+class Inbox:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+
+    def store(self, delivery: Delivery) -> bool:
+        """Store ``delivery``; False if its key was already stored (a redelivery)."""
+        statement = (
+            self._insert(InboxRow)
+            .values(
+                source=delivery.source,
+                dedupe_key=delivery.key,
+                kind=delivery.kind,
+                payload=delivery.payload,
+                status="pending",
+                attempts=0,
+                next_attempt_at=utcnow(),
+                received_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        )
+        with Session(self.engine) as session, session.begin():
+            result = session.execute(statement)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def pending(self) -> int:
+        with Session(self.engine) as session:
+            count = session.scalar(
+                select(func.count()).where(InboxRow.status.in_(("pending", "claimed")))
+            )
+        return int(count or 0)
+
+
+class InboxWorker:
+    """Claims stored deliveries and hands each to the handler for its kind."""
+
+    def __init__(self, engine: Engine, handlers: Mapping[str, InboxHandler], *, owner: str) -> None:
+        self.engine = engine
+        self.handlers = dict(handlers)
+        self.owner = owner
+
+    def run_once(self, limit: int = 20) -> int:
+        rows = claim(self.engine, InboxRow, self.owner, lease=LEASE, limit=limit)
+        for row in rows:
+            self._process(row)
+        return len(rows)
+
+    def _process(self, row: InboxRow) -> None:
+        handler = self.handlers.get(row.kind)
+        if handler is None:
+            release(
+                self.engine,
+                InboxRow,
+                row.id,
+                self.owner,
+                error=f"no handler for {row.kind}",
+                retry_at=None,
+            )
+            log.error("inbox row %s: no handler for kind %s", row.id, row.kind)
+            return
+        try:
+            handler(row.payload)
+        except RateLimitedError as exc:
+            release(
+                self.engine,
+                InboxRow,
+                row.id,
+                self.owner,
+                error=str(exc),
+                retry_at=utcnow() + timedelta(seconds=exc.retry_after),
+            )
+            return
+        except Exception as exc:  # every failure is recorded on the row and logged
+            retry_at = None if row.attempts >= MAX_ATTEMPTS else utcnow() + backoff(row.attempts)
+            level = logging.WARNING if isinstance(exc, PortError) else logging.ERROR
+            log.log(
+                level,
+                "inbox row %s (%s) failed: %r",
+                row.id,
+                row.kind,
+                exc,
+                exc_info=level == logging.ERROR,
+            )
+            release(
+                self.engine, InboxRow, row.id, self.owner, error=repr(exc)[:2000], retry_at=retry_at
+            )
+            return
+        complete(self.engine, InboxRow, row.id, self.owner)
+
+
+def backoff(attempts: int) -> timedelta:
+    """1 s, 2 s, 4 s … capped at 5 minutes."""
+    return timedelta(seconds=min(300, 2 ** max(0, attempts - 1)))

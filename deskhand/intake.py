@@ -1,0 +1,85 @@
+"""Requests becoming tickets: the handlers of intake events taken from the inbox."""
+
+from __future__ import annotations
+
+import logging
+
+from deskhand.agents import AgentDirectory
+from deskhand.config import Config
+from deskhand.config.schema import EmojiCreators
+from deskhand.domain import IntakeKind
+from deskhand.events import ReactionAdded
+from deskhand.ports import ChatMessage, ChatPort
+from deskhand.tickets.service import NewTicket, ThreadReply, TicketService
+
+log = logging.getLogger(__name__)
+
+
+class ReactionIntake:
+    """The ticket emoji on a message in a request channel makes that message a ticket."""
+
+    def __init__(
+        self, config: Config, chat: ChatPort, agents: AgentDirectory, tickets: TicketService
+    ) -> None:
+        self.config = config
+        self.chat = chat
+        self.agents = agents
+        self.tickets = tickets
+
+    def handle(self, payload: dict[str, object]) -> None:
+        event = ReactionAdded.from_payload(dict(payload))
+        if event.emoji != self.config.slack.ticket_emoji:
+            return
+        channel = self.chat.channel(event.channel)
+        if channel is None or channel.name not in self._request_channels():
+            return
+        if self.config.slack.emoji_creators is EmojiCreators.AGENTS and not self.agents.is_agent(
+            event.user
+        ):
+            log.info("%s is not an agent; :%s: ignored", event.user, event.emoji)
+            return
+        message = self.chat.message(event.channel, event.ts)
+        if message is None or message.bot_id is not None or message.user is None:
+            return  # deleted meanwhile, or a bot's message (a card): nothing to ask about
+        root = message.thread_ts if message.is_reply else message.ts
+        self.tickets.create(
+            NewTicket(
+                team=self._team_for(channel.name),
+                requester=message.user,
+                text=message.text,
+                origin_kind=IntakeKind.REACTION,
+                actor=event.user,
+                origin_channel=event.channel,
+                origin_ts=event.ts,
+                thread_channel=event.channel,
+                thread_ts=root,
+                private_origin=channel.is_private,
+                earlier_replies=self._earlier(message) if message.is_reply else [],
+                file_links=[_file_link(f) for f in message.files],
+            )
+        )
+
+    def _request_channels(self) -> set[str]:
+        slack = self.config.slack
+        return {*slack.request_channels, *slack.auto_ticket_channels}
+
+    def _team_for(self, channel_name: str) -> str:
+        # Until routing recipes land, every request goes to the first team configured.
+        return self.config.teams[0].name
+
+    def _earlier(self, message: ChatMessage) -> list[ThreadReply]:
+        assert message.thread_ts is not None
+        thread = self.chat.thread(message.channel, message.thread_ts)
+        return [
+            ThreadReply(user=m.user, text=m.text, ts=m.ts)
+            for m in thread
+            if float(m.ts) < float(message.ts) and m.bot_id is None and m.user is not None
+        ]
+
+
+def _file_link(file: dict[str, object]) -> str:
+    for key in ("permalink", "url_private", "name"):
+        value = file.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return str(file.get("id", "file"))

@@ -1,0 +1,265 @@
+"""The ticket service: every change to a ticket, each in one transaction with its timeline
+event and the outbox rows that tell Slack (and later Jira) about it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from deskhand.domain import IntakeKind, Origin, Priority, TicketStatus
+from deskhand.outbox import enqueue
+from deskhand.tickets.views import TicketView
+from storage.engine import writing
+from storage.models import Comment, Link, Team, Ticket, TimelineEvent
+
+TITLE_LIMIT = 120
+
+
+@dataclass(frozen=True)
+class ThreadReply:
+    """A reply that sat in the thread before the ticket existed: it becomes a comment."""
+
+    user: str
+    text: str
+    ts: str
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    team: str
+    requester: str
+    """Slack user id of the person asking."""
+    text: str
+    """The request as written; the title is its first line."""
+    origin_kind: IntakeKind
+    actor: str
+    """Who made it a ticket (the reacting agent, the requester for a command)."""
+    origin_channel: str | None = None
+    origin_ts: str | None = None
+    thread_channel: str | None = None
+    thread_ts: str | None = None
+    """Where the ticket card goes: the thread of the request."""
+    private_origin: bool = False
+    title: str | None = None
+    priority: Priority = Priority.NORMAL
+    service: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    earlier_replies: list[ThreadReply] = field(default_factory=list)
+    file_links: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Created:
+    ticket_id: int
+    key: str
+    new: bool
+    """False when the request already was a ticket (a second reaction, a redelivery)."""
+
+
+def title_from(text: str) -> str:
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    first = first or "(no text)"
+    return first if len(first) <= TITLE_LIMIT else first[: TITLE_LIMIT - 1].rstrip() + "…"
+
+
+class TicketService:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # creation --------------------------------------------------------------------------------
+
+    def create(self, new: NewTicket) -> Created:
+        """Make ``new`` a ticket, once: a request that already is one returns that ticket."""
+        try:
+            with writing(self.engine) as session:
+                existing = self._existing(session, new)
+                if existing is not None:
+                    return existing
+                return self._insert(session, new)
+        except IntegrityError:
+            # Another worker created it between our check and insert: theirs stands.
+            with Session(self.engine) as session:
+                existing = self._existing(session, new)
+            if existing is None:
+                raise
+            return existing
+
+    def _existing(self, session: Session, new: NewTicket) -> Created | None:
+        if new.origin_channel is None or new.origin_ts is None:
+            return None
+        row = session.execute(
+            select(Ticket.id, Ticket.key).where(
+                Ticket.origin_channel == new.origin_channel, Ticket.origin_ts == new.origin_ts
+            )
+        ).first()
+        return Created(row.id, row.key, new=False) if row is not None else None
+
+    def _insert(self, session: Session, new: NewTicket) -> Created:
+        number = session.execute(
+            update(Team)
+            .where(Team.name == new.team)
+            .values(next_number=Team.next_number + 1)
+            .returning(Team.next_number, Team.key_prefix)
+        ).first()
+        if number is None:
+            raise KeyError(f"unknown team {new.team!r}")
+        key = f"{number.key_prefix}-{number.next_number - 1}"
+        description = new.text
+        if new.file_links:
+            description += "\n\nFiles:\n" + "\n".join(f"- {link}" for link in new.file_links)
+        ticket = Ticket(
+            key=key,
+            team=new.team,
+            requester=new.requester,
+            title=new.title or title_from(new.text),
+            description=description,
+            service=new.service,
+            level=1,
+            status=TicketStatus.OPEN.value,
+            priority=new.priority.value,
+            fields=dict(new.fields),
+            labels=[],
+            origin_kind=new.origin_kind.value,
+            origin_channel=new.origin_channel,
+            origin_ts=new.origin_ts,
+            private_origin=new.private_origin,
+            thread_channel=new.thread_channel,
+            thread_ts=new.thread_ts,
+        )
+        session.add(ticket)
+        session.flush()
+        for reply in new.earlier_replies:
+            session.add(
+                Comment(
+                    ticket_id=ticket.id,
+                    author=reply.user,
+                    body=reply.text,
+                    visibility="public",
+                    origin=Origin.SLACK.value,
+                    slack_channel=new.thread_channel,
+                    slack_ts=reply.ts,
+                )
+            )
+        self._timeline(
+            session,
+            ticket.id,
+            actor=new.actor,
+            kind="created",
+            origin=Origin.SLACK,
+            data={
+                "via": new.origin_kind.value,
+                "channel": new.origin_channel,
+                "ts": new.origin_ts,
+                "comments_from_thread": len(new.earlier_replies),
+            },
+        )
+        self._cards_changed(session, ticket.id, reason="created")
+        return Created(ticket.id, key, new=True)
+
+    # cards -----------------------------------------------------------------------------------
+
+    def _cards_changed(self, session: Session, ticket_id: int, *, reason: str) -> None:
+        """Ask the relay to bring both cards up to date (rendered from state when it runs)."""
+        for card in ("ticket", "triage"):
+            enqueue(
+                session,
+                ticket_id=ticket_id,
+                target="slack",
+                action=f"sync_{card}_card",
+                payload={"ticket_id": ticket_id},
+                key=f"ticket:{ticket_id}:{card}_card:{reason}",
+            )
+
+    def record_card(self, ticket_id: int, card: str, channel: str, ts: str) -> None:
+        """Remember where a card was posted, so later changes update it in place. The triage
+        card's thread is where the team's internal notes go."""
+        with writing(self.engine) as session:
+            ticket = session.get(Ticket, ticket_id)
+            if ticket is None:
+                raise KeyError(ticket_id)
+            if card == "triage":
+                ticket.triage_channel, ticket.triage_ts = channel, ts
+            session.add(
+                Link(
+                    ticket_id=ticket_id,
+                    system="slack",
+                    kind=f"{card}_card",
+                    external_id=f"{channel}:{ts}",
+                )
+            )
+
+    def card_location(self, ticket_id: int, card: str) -> tuple[str, str] | None:
+        """(channel, ts) of the ticket's ``card`` ('ticket' or 'triage'), once posted."""
+        with Session(self.engine) as session:
+            external = session.scalar(
+                select(Link.external_id).where(
+                    Link.ticket_id == ticket_id, Link.system == "slack", Link.kind == f"{card}_card"
+                )
+            )
+        if external is None:
+            return None
+        channel, _, ts = external.partition(":")
+        return channel, ts
+
+    # reading ---------------------------------------------------------------------------------
+
+    def get(self, ticket_id: int) -> Ticket:
+        with Session(self.engine, expire_on_commit=False) as session:
+            ticket = session.get(Ticket, ticket_id)
+            if ticket is None:
+                raise KeyError(ticket_id)
+            session.expunge(ticket)
+            return ticket
+
+    def view(self, ticket_id: int) -> TicketView:
+        ticket = self.get(ticket_id)
+        return TicketView(
+            id=ticket.id,
+            key=ticket.key,
+            title=ticket.title,
+            description=ticket.description,
+            team=ticket.team,
+            status=TicketStatus(ticket.status),
+            priority=Priority(ticket.priority),
+            level=ticket.level,
+            requester=ticket.requester,
+            assignee=ticket.assignee,
+            service=ticket.service,
+            jira_key=ticket.jira_key,
+            jira_url=None,
+            origin_kind=IntakeKind(ticket.origin_kind),
+            origin_permalink=None,
+            private_origin=ticket.private_origin,
+            created_at=ticket.created_at,
+            fields={str(k): str(v) for k, v in ticket.fields.items()},
+        )
+
+    # timeline --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _timeline(
+        session: Session,
+        ticket_id: int,
+        *,
+        actor: str,
+        kind: str,
+        origin: Origin,
+        data: dict[str, Any],
+        recipe: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        session.add(
+            TimelineEvent(
+                ticket_id=ticket_id,
+                actor=actor,
+                kind=kind,
+                origin=origin.value,
+                data=data,
+                recipe=recipe,
+                reason=reason,
+            )
+        )

@@ -1,0 +1,130 @@
+"""The composition root: the one place that knows every part and plugs them together."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk import WebClient
+
+from bot.app import build_app
+from bot.cards import CardSync
+from bot.slack_port import SlackChatPort
+from deskhand.agents import AgentDirectory
+from deskhand.config import Config
+from deskhand.events import ReactionAdded
+from deskhand.inbox import Inbox, InboxWorker
+from deskhand.intake import ReactionIntake
+from deskhand.outbox import OutboxRelay
+from deskhand.teams import sync_teams
+from deskhand.tickets.service import TicketService
+from deskhand.workers import Loop
+from storage.engine import make_engine
+from storage.migrate import upgrade
+
+SLACK_TIMEOUT = 10
+
+
+@dataclass
+class Deskhand:
+    """A running Deskhand: its database, services, workers and Slack app."""
+
+    config: Config
+    app: App
+    inbox: Inbox
+    tickets: TicketService
+    relay: OutboxRelay
+    loops: list[Loop]
+    socket_mode: SocketModeHandler | None = None
+    started: bool = field(default=False)
+
+    def start(self) -> None:
+        for loop in self.loops:
+            loop.start()
+        self.started = True
+
+    def connect_socket_mode(self, app_token: str) -> None:
+        self.socket_mode = SocketModeHandler(self.app, app_token=app_token)
+        self.socket_mode.connect()  # type: ignore[no-untyped-call]
+
+    def stop(self) -> None:
+        if self.socket_mode is not None:
+            self.socket_mode.close()  # type: ignore[no-untyped-call]
+        for loop in self.loops:
+            loop.stop()
+
+    def wake(self) -> None:
+        for loop in self.loops:
+            loop.wake.set()
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """True once no stored delivery or side effect is waiting (checked twice in a row, so
+        work that one step creates for the other is seen)."""
+        deadline = time.monotonic() + timeout
+        quiet = 0
+        while time.monotonic() < deadline:
+            self.wake()
+            busy = self.inbox.pending() + self.relay.pending()
+            quiet = quiet + 1 if busy == 0 else 0
+            if quiet >= 2:
+                return True
+            time.sleep(0.02)
+        return False
+
+
+def build(
+    config: Config,
+    *,
+    bot_token: str,
+    signing_secret: str | None,
+    database_url: str | None = None,
+) -> Deskhand:
+    url = database_url or config.database.url
+    upgrade(url)
+    engine = make_engine(url)
+    sync_teams(engine, config)
+    owner = f"{socket.gethostname()}:{os.getpid()}"
+
+    client = WebClient(
+        token=bot_token, base_url=config.slack.api_url, timeout=SLACK_TIMEOUT, retry_handlers=[]
+    )
+    chat = SlackChatPort(client)
+    agents = AgentDirectory(chat, config)
+    tickets = TicketService(engine)
+    inbox = Inbox(engine)
+
+    intake = ReactionIntake(config, chat, agents, tickets)
+    worker = InboxWorker(engine, {ReactionAdded.KIND: intake.handle}, owner=owner)
+    cards = CardSync(chat, tickets, config, agents)
+    relay = OutboxRelay(
+        engine,
+        {"sync_ticket_card": cards.ticket_card, "sync_triage_card": cards.triage_card},
+        owner=owner,
+    )
+    outbox_loop = Loop("outbox", relay.run_once)
+
+    def inbox_step() -> int:
+        handled = worker.run_once()
+        if handled:
+            outbox_loop.wake.set()  # what the handlers changed has side effects to carry out
+        return handled
+
+    inbox_loop = Loop("inbox", inbox_step)
+
+    def wake() -> None:
+        inbox_loop.wake.set()
+        outbox_loop.wake.set()
+
+    app = build_app(client=client, inbox=inbox, wake=wake, signing_secret=signing_secret)
+    return Deskhand(
+        config=config,
+        app=app,
+        inbox=inbox,
+        tickets=tickets,
+        relay=relay,
+        loops=[inbox_loop, outbox_loop],
+    )

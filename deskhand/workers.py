@@ -1,0 +1,42 @@
+"""Background loops for the inbox worker and the outbox relay.
+
+A loop runs its step until there is nothing to do, then sleeps until woken (new work was
+stored) or until its poll interval passes (work that became due, such as a retry).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+
+class Loop:
+    def __init__(self, name: str, step: Callable[[], int], *, interval: float = 0.5) -> None:
+        self.name = name
+        self.step = step
+        self.interval = interval
+        self.wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self.wake.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                done = self.step()
+            except Exception:  # a broken step must not kill the loop; it is logged
+                log.exception("%s: step failed", self.name)
+                done = 0
+            if done == 0:
+                self.wake.wait(self.interval)
+                self.wake.clear()

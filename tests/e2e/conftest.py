@@ -1,0 +1,84 @@
+"""Deskhand running against the sandbox, over real HTTP and WebSocket, on both databases."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from bot.http import EVENTS_PATH, flask_app
+from deskhand.config import Config, parse_config
+from deskhand.wiring import Deskhand, build
+from sandbox.httpserver import LoopbackServer
+from sandbox.world import SandboxWorld
+from storage.models import Ticket
+
+CONFIG = """\
+slack:
+  request_channels: [help]
+  emoji_creators: agents
+teams:
+  - {name: IT, key_prefix: IT, triage_channel: it-triage}
+  - {name: HR, key_prefix: HR, triage_channel: hr-triage}
+"""
+
+
+@dataclass
+class Running:
+    world: SandboxWorld
+    deskhand: Deskhand
+
+    def settle(self) -> None:
+        """Wait until the sandbox has delivered everything and Deskhand has acted on it."""
+        transport = self.world.slack.transport()
+        assert transport.wait_idle(10)
+        assert self.deskhand.wait_idle(10)
+        assert transport.wait_idle(10)  # Deskhand's own posts come back as events
+        assert self.deskhand.wait_idle(10)
+
+    def tickets(self) -> list[Ticket]:
+        from sqlalchemy import select
+        from sqlalchemy.orm import Session
+
+        with Session(self.deskhand.tickets.engine) as session:
+            return list(session.scalars(select(Ticket).order_by(Ticket.id)))
+
+
+def config_for(world: SandboxWorld, text: str = CONFIG) -> Config:
+    config = parse_config(text)
+    slack = config.slack.model_copy(update={"api_url": world.slack.api_url})
+    return config.model_copy(update={"slack": slack})
+
+
+@pytest.fixture(params=["socket", "http"])
+def transport(request: pytest.FixtureRequest) -> str:
+    """Both of Slack's transports: Socket Mode and the Events API over HTTP."""
+    return str(request.param)
+
+
+@pytest.fixture
+def running(sandbox_world: SandboxWorld, database_url: str, transport: str) -> Iterator[Running]:
+    """Deskhand against the sandbox, on SQLite and PostgreSQL, over each transport."""
+    sandbox_world.slack.workspace.add_channel(
+        "hr-triage", private=True, members=[sandbox_world.slack.workspace.bot]
+    )
+    http = transport == "http"
+    deskhand = build(
+        config_for(sandbox_world),
+        bot_token=sandbox_world.slack.bot_token,
+        signing_secret=sandbox_world.slack.signing_secret if http else None,
+        database_url=database_url,
+    )
+    deskhand.start()
+    with contextlib.ExitStack() as stack:
+        if http:
+            server = stack.enter_context(LoopbackServer(flask_app(deskhand.app)))
+            sandbox_world.slack.deliver_http(f"{server.url}{EVENTS_PATH}")
+        else:
+            socket_server = sandbox_world.slack.deliver_socket_mode()
+            deskhand.connect_socket_mode(sandbox_world.slack.app_token)
+            assert socket_server.wait_for_connection(10)
+        stack.callback(deskhand.stop)
+        yield Running(sandbox_world, deskhand)
