@@ -27,8 +27,6 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_CONFIG = 2
 """Exit status for an unusable configuration (as for a usage error)."""
-EXIT_NOT_YET = 3
-"""Exit status of a command whose feature has not landed yet."""
 
 ConfigPath = Annotated[
     Path, typer.Option("--config", "-c", help="Path to config.yaml.", envvar="DESKHAND_CONFIG")
@@ -42,11 +40,6 @@ def _load(path: Path) -> Config:
         for problem in exc.problems:
             err.print(str(problem), markup=False)
         raise typer.Exit(EXIT_CONFIG) from None
-
-
-def _not_yet(feature: str, issue: str) -> None:
-    err.print(f"{feature} is not built yet: it lands with {issue}.", markup=False)
-    raise typer.Exit(EXIT_NOT_YET)
 
 
 @app.command("check-config")
@@ -91,9 +84,17 @@ def migrate(
 
 @app.command()
 def run(config: ConfigPath = Path("config.yaml")) -> None:
-    """Run Deskhand: the Slack listeners, the Jira sync and the scheduler."""
-    _load(config)
-    _not_yet("Serving Slack (deskhand run)", "the intake issue (#4)")
+    """Run Deskhand: serve Slack (Socket Mode or HTTP) until stopped. Tokens come from the
+    environment: DESKHAND_SLACK_BOT_TOKEN, and DESKHAND_SLACK_APP_TOKEN (Socket Mode) or
+    DESKHAND_SLACK_SIGNING_SECRET (HTTP)."""
+    from deskhand.config import Secrets
+    from deskhand.serve import MissingSecretsError, serve
+
+    try:
+        serve(_load(config), Secrets(), out)
+    except MissingSecretsError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(EXIT_CONFIG) from None
 
 
 @app.command()

@@ -1,9 +1,8 @@
 """``deskhand demo``: what Deskhand can show on this machine today.
 
 It checks the configuration, builds the database in a temporary folder, prints the Slack app
-manifest's scopes and starts the Slack and Jira stand-ins with a short conversation in them.
-The scripted help-desk morning joins it when intake lands; until then the demo says so rather
-than pretend.
+manifest's scopes, then plays a scripted morning at the help desk: Deskhand running for real
+against the sandbox's Slack and Jira.
 """
 
 from __future__ import annotations
@@ -15,10 +14,9 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import inspect
 
-from deskhand.config import Config, ConfigError, load_config
+from deskhand.config import ConfigError, load_config
+from deskhand.demo_morning import play_morning
 from deskhand.manifest import required_scopes
-from deskhand.sandbox_cli import layout_for
-from sandbox.world import SandboxWorld
 from storage.engine import make_engine
 from storage.migrate import current_revision, upgrade
 
@@ -56,28 +54,10 @@ def run_demo(config_path: Path, out: Console) -> int:
     for scope, why in required_scopes(config).items():
         out.print(f"   {scope:<18} {why}", markup=False)
 
-    _sandbox_tour(config, out)
+    out.print("[bold]4. A morning at the help desk[/] (Deskhand against the sandbox):")
+    play_morning(config, out)
     out.print(
-        "[bold]5. Help-desk morning[/]: Deskhand's Slack listeners are not built yet; the "
-        "scripted morning (a :ticket: reaction, /helpdesk, triage, Jira) lands with the intake "
-        "issue (#4).",
+        "Next in the demo as they land: /helpdesk, triage actions, replies and notes, a close.",
         emoji=False,
     )
     return 0
-
-
-def _sandbox_tour(config: Config, out: Console) -> None:
-    """Start the Slack and Jira stand-ins and show people acting in them."""
-    with SandboxWorld(layout_for(config), rate_limits=False) as world:
-        out.print(
-            f"[bold]4. Sandbox[/] fake Slack at {world.slack.api_url}, "
-            f"fake Jira ({world.jira.flavour}) at {world.jira.url}"
-        )
-        slack = world.slack.driver
-        question = slack.user("alice").post("#help", "My laptop will not connect to the VPN")
-        slack.user("bob").reply(question, "Which office are you in?")
-        slack.user("alice").reply(question, "Berlin, since this morning")
-        for message in slack.thread(question):
-            author = world.slack.workspace.users[message.user].name
-            indent = "   #help  " if message.ts == question.ts else "            ↳ "
-            out.print(f"{indent}{author}: {message.text}", markup=False)

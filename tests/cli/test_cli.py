@@ -14,7 +14,7 @@ from ruamel.yaml import YAML
 from sqlalchemy import inspect
 from typer.testing import CliRunner
 
-from deskhand.cli import EXIT_CONFIG, EXIT_NOT_YET, app
+from deskhand.cli import EXIT_CONFIG, app
 from storage.engine import make_engine
 from tests.conftest import ROOT
 
@@ -94,10 +94,16 @@ def test_migrate_creates_the_schema(database_url: str) -> None:
     engine.dispose()
 
 
-def test_run_says_it_is_not_built_yet() -> None:
+def test_run_without_tokens_names_what_is_missing_and_starts_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
+        monkeypatch.delenv(f"DESKHAND_{name}", raising=False)
     result = runner.invoke(app, ["run", "--config", str(ROOT / "config.yaml")])
-    assert result.exit_code == EXIT_NOT_YET
-    assert "not built yet" in result.output
+    assert result.exit_code == EXIT_CONFIG
+    assert "DESKHAND_SLACK_BOT_TOKEN" in result.output
+    assert "DESKHAND_SLACK_APP_TOKEN" in result.output
+    assert "DESKHAND_SLACK_SIGNING_SECRET" not in result.output  # not needed in Socket Mode
 
 
 def test_demo_exits_zero_and_builds_a_database() -> None:
@@ -105,4 +111,5 @@ def test_demo_exits_zero_and_builds_a_database() -> None:
     assert result.exit_code == 0, result.output
     assert "migrated to revision 0001" in result.output
     assert "tickets" in result.output
-    assert "#help  alice: My laptop will not connect to the VPN" in result.output
+    assert "deskhand: Ticket IT-1 opened: My laptop will not connect to the VPN" in result.output
+    assert "deskhand: New ticket IT-2: Printer on floor 2 is jammed again" in result.output

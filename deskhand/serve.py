@@ -1,0 +1,104 @@
+"""``deskhand run``: Deskhand serving Slack until it is told to stop.
+
+Socket Mode (the default) needs no public URL. HTTP mode serves ``/slack/events`` with Bolt's
+Flask adapter under gunicorn (threads, one worker process: the workers and relays run inside
+it; run more replicas on PostgreSQL to scale out).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+from rich.console import Console
+
+from bot.http import flask_app
+from deskhand.config import Config, Secrets
+from deskhand.config.schema import SlackMode
+from deskhand.wiring import Deskhand, build
+
+
+class MissingSecretsError(Exception):
+    def __init__(self, names: list[str]) -> None:
+        super().__init__("missing environment variables: " + ", ".join(names))
+        self.names = names
+
+
+def _secret(value: Any) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def serve(config: Config, secrets: Secrets, out: Console) -> None:
+    socket_mode = config.slack.mode is SlackMode.SOCKET
+    missing = secrets.missing_for(socket_mode=socket_mode, jira=False)
+    if socket_mode:
+        missing = [name for name in missing if name != "DESKHAND_SLACK_SIGNING_SECRET"]
+    if missing:
+        raise MissingSecretsError(missing)
+    bot_token = _secret(secrets.slack_bot_token)
+    assert bot_token is not None
+    if socket_mode:
+        _serve_socket_mode(config, secrets, bot_token, out)
+    else:
+        _serve_http(config, secrets, bot_token, out)
+
+
+def _serve_socket_mode(config: Config, secrets: Secrets, bot_token: str, out: Console) -> None:
+    deskhand = build(config, bot_token=bot_token, signing_secret=None)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    deskhand.start()
+    app_token = _secret(secrets.slack_app_token)
+    assert app_token is not None
+    deskhand.connect_socket_mode(app_token)
+    out.print(f"Deskhand is running in Socket Mode ({len(config.teams)} teams). Ctrl-C stops it.")
+    stop.wait()
+    deskhand.stop()
+    out.print("Deskhand stopped.")
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    """gunicorn configured from code; the app (and its workers) is built in the worker."""
+
+    def __init__(self, options: dict[str, Any], load: Any) -> None:
+        self.options = options
+        self._load = load
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return self._load()
+
+
+def _serve_http(config: Config, secrets: Secrets, bot_token: str, out: Console) -> None:
+    signing_secret = _secret(secrets.slack_signing_secret)
+    holder: list[Deskhand] = []
+
+    def load() -> Any:
+        deskhand = build(config, bot_token=bot_token, signing_secret=signing_secret)
+        deskhand.start()
+        holder.append(deskhand)
+        return flask_app(deskhand.app)
+
+    def worker_exit(_server: Any, _worker: Any) -> None:
+        for deskhand in holder:
+            deskhand.stop()
+
+    out.print(f"Deskhand is serving HTTP on {config.http.host}:{config.http.port}/slack/events")
+    _Gunicorn(
+        {
+            "bind": f"{config.http.host}:{config.http.port}",
+            "workers": 1,
+            "worker_class": "gthread",
+            "threads": 8,
+            "worker_exit": worker_exit,
+            "accesslog": None,
+        },
+        load,
+    ).run()
