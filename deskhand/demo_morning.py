@@ -60,6 +60,7 @@ def _script(world: SandboxWorld, deskhand: Deskhand, out: Console) -> None:
     question = people.user("alice").post(help_channel, "My laptop will not connect to the VPN")
     out.print("  09:01  bob (an agent) reacts with the ticket emoji", emoji=False)
     people.user("bob").react(question, "ticket")
+    _settle(world, deskhand)  # one request at a time, so the demo reads the same every time
     out.print("  09:02  dave asks about a printer; carol and bob both react")
     second = people.user("dave").post(help_channel, "Printer on floor 2 is jammed again")
     people.user("carol").react(second, "ticket")
