@@ -7,7 +7,7 @@ from collections.abc import Callable
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.listeners import events
+from bot.listeners import actions, events
 from deskhand.inbox import Inbox
 
 
@@ -37,4 +37,5 @@ def build_app(
         token_verification_enabled=False,
     )
     events.register(app, inbox, wake)
+    actions.register(app, inbox, wake)
     return app

@@ -34,3 +34,19 @@ class ReactionAdded(Event):
     channel: str
     ts: str
     item_user: str | None = None
+
+
+@dataclass(frozen=True)
+class CardAction(Event):
+    """Someone pressed a button or chose in a menu on one of a ticket's cards."""
+
+    KIND: ClassVar[str] = "card_action"
+    user: str
+    ticket_id: int
+    action: str
+    """The action id (see bot/ids.py): claim, assign, set_status, close_ticket, …"""
+    value: str | None
+    channel: str | None
+    """Where the card is, for an ephemeral answer."""
+    ref: str = ""
+    """The delivery's own id (Slack's trigger_id), naming what the click causes."""

@@ -13,12 +13,15 @@ from slack_sdk import WebClient
 
 from bot.app import build_app
 from bot.cards import CardSync
+from bot.notices import SlackNotices
 from bot.slack_port import SlackChatPort
 from deskhand.agents import AgentDirectory
+from deskhand.card_actions import CardActions
 from deskhand.config import Config
-from deskhand.events import ReactionAdded
+from deskhand.events import CardAction, ReactionAdded
 from deskhand.inbox import Inbox, InboxWorker
 from deskhand.intake import ReactionIntake
+from deskhand.notices import Notices
 from deskhand.outbox import OutboxRelay
 from deskhand.teams import sync_teams
 from deskhand.tickets.service import TicketService
@@ -98,11 +101,23 @@ def build(
     inbox = Inbox(engine)
 
     intake = ReactionIntake(config, chat, agents, tickets)
-    worker = InboxWorker(engine, {ReactionAdded.KIND: intake.handle}, owner=owner)
+    card_actions = CardActions(config, agents, tickets, Notices(engine))
+    worker = InboxWorker(
+        engine,
+        {ReactionAdded.KIND: intake.handle, CardAction.KIND: card_actions.handle},
+        owner=owner,
+    )
     cards = CardSync(chat, tickets, config, agents)
+    notices = SlackNotices(chat, tickets, config)
     relay = OutboxRelay(
         engine,
-        {"sync_ticket_card": cards.ticket_card, "sync_triage_card": cards.triage_card},
+        {
+            "sync_ticket_card": cards.ticket_card,
+            "sync_triage_card": cards.triage_card,
+            "retire_triage_card": notices.retire_triage_card,
+            "notify_requester": notices.notify_requester,
+            "ephemeral": notices.ephemeral,
+        },
         owner=owner,
     )
     outbox_loop = Loop("outbox", relay.run_once)

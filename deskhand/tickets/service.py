@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from deskhand.domain import IntakeKind, Origin, Priority, TicketStatus
 from deskhand.outbox import enqueue
+from deskhand.tickets.changes import Applied, Change, MoveTeam, SetStatus, apply
 from deskhand.tickets.views import TicketView
 from storage.engine import writing
 from storage.models import Comment, Link, Team, Ticket, TimelineEvent
@@ -160,6 +161,53 @@ class TicketService:
         self._cards_changed(session, ticket.id, reason="created")
         return Created(ticket.id, key, new=True)
 
+    # changes ---------------------------------------------------------------------------------
+
+    def change(
+        self, ticket_id: int, change: Change, *, actor: str, origin: Origin, teams: list[str]
+    ) -> Applied:
+        """Apply ``change``: state, timeline and card updates in one transaction. A change
+        that changes nothing writes nothing."""
+        with writing(self.engine) as session:
+            ticket = session.get(Ticket, ticket_id)
+            if ticket is None:
+                raise KeyError(ticket_id)
+            applied = apply(ticket, change, teams=teams)
+            if not applied.changed:
+                return applied
+            event = self._timeline(
+                session,
+                ticket_id,
+                actor=actor,
+                kind=applied.kind,
+                origin=origin,
+                data={"from": applied.before, "to": applied.after},
+            )
+            session.flush()
+            reason = f"event:{event.id}"
+            if isinstance(change, MoveTeam):
+                # First the old team's card says where the ticket went; then the new team
+                # gets a card of its own (rows of a ticket run in order).
+                enqueue(
+                    session,
+                    ticket_id=ticket_id,
+                    target="slack",
+                    action="retire_triage_card",
+                    payload={"ticket_id": ticket_id, "moved_to": ticket.team, "actor": actor},
+                    key=f"ticket:{ticket_id}:retire_triage:{reason}",
+                )
+            self._cards_changed(session, ticket_id, reason=reason)
+            if isinstance(change, SetStatus):
+                enqueue(
+                    session,
+                    ticket_id=ticket_id,
+                    target="slack",
+                    action="notify_requester",
+                    payload={"ticket_id": ticket_id, "status": applied.after, "actor": actor},
+                    key=f"ticket:{ticket_id}:notify:{reason}",
+                )
+            return applied
+
     # cards -----------------------------------------------------------------------------------
 
     def _cards_changed(self, session: Session, ticket_id: int, *, reason: str) -> None:
@@ -191,6 +239,20 @@ class TicketService:
                     external_id=f"{channel}:{ts}",
                 )
             )
+
+    def retire_card(self, ticket_id: int, card: str) -> None:
+        """Forget a card (the ticket moved on): the next sync posts a new one."""
+        with writing(self.engine) as session:
+            link = session.scalar(
+                select(Link).where(
+                    Link.ticket_id == ticket_id, Link.system == "slack", Link.kind == f"{card}_card"
+                )
+            )
+            if link is not None:
+                link.kind = f"retired_{card}_card"
+            ticket = session.get(Ticket, ticket_id)
+            if ticket is not None and card == "triage":
+                ticket.triage_channel, ticket.triage_ts = None, None
 
     def card_location(self, ticket_id: int, card: str) -> tuple[str, str] | None:
         """(channel, ts) of the ticket's ``card`` ('ticket' or 'triage'), once posted."""
@@ -251,15 +313,15 @@ class TicketService:
         data: dict[str, Any],
         recipe: str | None = None,
         reason: str | None = None,
-    ) -> None:
-        session.add(
-            TimelineEvent(
-                ticket_id=ticket_id,
-                actor=actor,
-                kind=kind,
-                origin=origin.value,
-                data=data,
-                recipe=recipe,
-                reason=reason,
-            )
+    ) -> TimelineEvent:
+        event = TimelineEvent(
+            ticket_id=ticket_id,
+            actor=actor,
+            kind=kind,
+            origin=origin.value,
+            data=data,
+            recipe=recipe,
+            reason=reason,
         )
+        session.add(event)
+        return event
