@@ -50,3 +50,17 @@ class CardAction(Event):
     """Where the card is, for an ephemeral answer."""
     ref: str = ""
     """The delivery's own id (Slack's trigger_id), naming what the click causes."""
+
+
+@dataclass(frozen=True)
+class ThreadReply(Event):
+    """A person replied in a thread (the requester's, or a triage card's)."""
+
+    KIND: ClassVar[str] = "thread_reply"
+    user: str
+    channel: str
+    ts: str
+    thread_ts: str
+    text: str
+    files: list[str] = dataclasses.field(default_factory=list)
+    """Links to files shared with the reply."""

@@ -18,7 +18,8 @@ from bot.slack_port import SlackChatPort
 from deskhand.agents import AgentDirectory
 from deskhand.card_actions import CardActions
 from deskhand.config import Config
-from deskhand.events import CardAction, ReactionAdded
+from deskhand.conversation import Conversation
+from deskhand.events import CardAction, ReactionAdded, ThreadReply
 from deskhand.inbox import Inbox, InboxWorker
 from deskhand.intake import ReactionIntake
 from deskhand.notices import Notices
@@ -104,7 +105,11 @@ def build(
     card_actions = CardActions(config, agents, tickets, Notices(engine))
     worker = InboxWorker(
         engine,
-        {ReactionAdded.KIND: intake.handle, CardAction.KIND: card_actions.handle},
+        {
+            ReactionAdded.KIND: intake.handle,
+            CardAction.KIND: card_actions.handle,
+            ThreadReply.KIND: Conversation(engine, config, agents).handle,
+        },
         owner=owner,
     )
     cards = CardSync(chat, tickets, config, agents)

@@ -11,7 +11,7 @@ from typing import Any
 
 from slack_bolt import App
 
-from deskhand.events import ReactionAdded
+from deskhand.events import ReactionAdded, ThreadReply
 from deskhand.inbox import Delivery, Inbox
 
 
@@ -32,9 +32,38 @@ def register(app: App, inbox: Inbox, wake: Callable[[], None]) -> None:
             wake()
 
     @app.event("message")
-    def on_message(body: dict[str, Any]) -> None:
-        """Conversation in threads is synced with the conversation work; acked until then."""
+    def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
+        reply = thread_reply(event)
+        if reply is not None and inbox.store(
+            Delivery("slack", str(body["event_id"]), reply.KIND, reply.payload())
+        ):
+            wake()
 
     @app.event("member_joined_channel")
     def on_member_joined(body: dict[str, Any]) -> None:
         """Acked; agent lists refresh on their own schedule."""
+
+
+HUMAN_SUBTYPES = (None, "file_share", "thread_broadcast")
+
+
+def thread_reply(event: dict[str, Any]) -> ThreadReply | None:
+    """A person's reply in a thread, or None (top-level posts, bots, edits, joins, …)."""
+    thread_ts, ts = event.get("thread_ts"), event.get("ts")
+    if not thread_ts or thread_ts == ts or event.get("bot_id") or not event.get("user"):
+        return None
+    if event.get("subtype") not in HUMAN_SUBTYPES:
+        return None
+    files = [
+        str(f.get("permalink") or f.get("name") or f.get("id"))
+        for f in event.get("files") or []
+        if isinstance(f, dict)
+    ]
+    return ThreadReply(
+        user=str(event["user"]),
+        channel=str(event["channel"]),
+        ts=str(ts),
+        thread_ts=str(thread_ts),
+        text=str(event.get("text", "")),
+        files=files,
+    )

@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 from deskhand.domain import IntakeKind, Origin, Priority, TicketStatus
 from deskhand.outbox import enqueue
 from deskhand.tickets.changes import Applied, Change, MoveTeam, SetStatus, apply
+from deskhand.tickets.timeline import record
 from deskhand.tickets.views import TicketView
 from storage.engine import writing
-from storage.models import Comment, Link, Team, Ticket, TimelineEvent
+from storage.models import Comment, Link, Team, Ticket
 
 TITLE_LIMIT = 120
 
@@ -145,7 +146,7 @@ class TicketService:
                     slack_ts=reply.ts,
                 )
             )
-        self._timeline(
+        record(
             session,
             ticket.id,
             actor=new.actor,
@@ -175,7 +176,7 @@ class TicketService:
             applied = apply(ticket, change, teams=teams)
             if not applied.changed:
                 return applied
-            event = self._timeline(
+            event = record(
                 session,
                 ticket_id,
                 actor=actor,
@@ -299,29 +300,3 @@ class TicketService:
             created_at=ticket.created_at,
             fields={str(k): str(v) for k, v in ticket.fields.items()},
         )
-
-    # timeline --------------------------------------------------------------------------------
-
-    @staticmethod
-    def _timeline(
-        session: Session,
-        ticket_id: int,
-        *,
-        actor: str,
-        kind: str,
-        origin: Origin,
-        data: dict[str, Any],
-        recipe: str | None = None,
-        reason: str | None = None,
-    ) -> TimelineEvent:
-        event = TimelineEvent(
-            ticket_id=ticket_id,
-            actor=actor,
-            kind=kind,
-            origin=origin.value,
-            data=data,
-            recipe=recipe,
-            reason=reason,
-        )
-        session.add(event)
-        return event

@@ -1,0 +1,143 @@
+"""Replies in a ticket's threads: public comments in the requester's thread, internal notes
+in the triage card's thread. An agent's first public reply is the ticket's first response;
+the requester's reply brings a waiting ticket back to work, or reopens a recently closed one."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import Engine, or_, select
+from sqlalchemy.orm import Session
+
+from deskhand.agents import AgentDirectory
+from deskhand.config import Config
+from deskhand.domain import Origin, TicketStatus
+from deskhand.events import ThreadReply
+from deskhand.outbox import enqueue
+from deskhand.tickets.changes import SetStatus, apply
+from deskhand.tickets.timeline import record
+from storage.engine import writing
+from storage.models import Comment, Ticket
+from storage.types import utcnow
+
+
+class Conversation:
+    def __init__(self, engine: Engine, config: Config, agents: AgentDirectory) -> None:
+        self.engine = engine
+        self.config = config
+        self.agents = agents
+
+    def handle(self, payload: dict[str, object]) -> None:
+        reply = ThreadReply.from_payload(dict(payload))
+        ticket_id, internal = self._ticket_for(reply)
+        if ticket_id is None:
+            return
+        team = self._team(ticket_id)
+        agent = self.agents.is_agent(reply.user, team)
+        body = reply.text
+        if reply.files:
+            body += "\n" + "\n".join(f"[file] {link}" for link in reply.files)
+        with writing(self.engine) as session:
+            ticket = session.get(Ticket, ticket_id)
+            if ticket is None:
+                return
+            known = session.scalar(
+                select(Comment.id).where(
+                    Comment.slack_channel == reply.channel, Comment.slack_ts == reply.ts
+                )
+            )
+            if known is not None:
+                return  # the same reply delivered again
+            session.add(
+                Comment(
+                    ticket_id=ticket.id,
+                    author=reply.user,
+                    body=body,
+                    visibility="internal" if internal else "public",
+                    origin=Origin.SLACK.value,
+                    slack_channel=reply.channel,
+                    slack_ts=reply.ts,
+                )
+            )
+            kind = "note_added" if internal else "commented"
+            record(
+                session,
+                ticket.id,
+                actor=reply.user,
+                kind=kind,
+                origin=Origin.SLACK,
+                data={"ts": reply.ts, "agent": agent},
+            )
+            if not internal:
+                self._public_reply_effects(session, ticket, reply, agent=agent)
+
+    def _public_reply_effects(
+        self, session: Session, ticket: Ticket, reply: ThreadReply, *, agent: bool
+    ) -> None:
+        if agent and ticket.first_response_at is None and reply.user != ticket.requester:
+            ticket.first_response_at = utcnow()
+            record(
+                session,
+                ticket.id,
+                actor=reply.user,
+                kind="first_response",
+                origin=Origin.SLACK,
+                data={"ts": reply.ts},
+            )
+        if reply.user != ticket.requester:
+            return
+        status = TicketStatus(ticket.status)
+        target: TicketStatus | None = None
+        if status is TicketStatus.WAITING_ON_REQUESTER:
+            target = TicketStatus.IN_PROGRESS
+        elif status.is_done and self._may_reopen(ticket):
+            target = TicketStatus.IN_PROGRESS if ticket.assignee else TicketStatus.OPEN
+        if target is None:
+            return
+        applied = apply(ticket, SetStatus(target), teams=[t.name for t in self.config.teams])
+        event = record(
+            session,
+            ticket.id,
+            actor=reply.user,
+            kind=applied.kind,
+            origin=Origin.SLACK,
+            data={"from": applied.before, "to": applied.after, "because": "reply"},
+        )
+        session.flush()
+        for card in ("ticket", "triage"):
+            enqueue(
+                session,
+                ticket_id=ticket.id,
+                target="slack",
+                action=f"sync_{card}_card",
+                payload={"ticket_id": ticket.id},
+                key=f"ticket:{ticket.id}:{card}_card:event:{event.id}",
+            )
+
+    def _may_reopen(self, ticket: Ticket) -> bool:
+        closed = ticket.closed_at or ticket.resolved_at
+        window = timedelta(days=self.config.slack.reopen_days)
+        return closed is not None and utcnow() - closed <= window
+
+    def _ticket_for(self, reply: ThreadReply) -> tuple[int | None, bool]:
+        """(ticket id, internal?) of the thread the reply is in."""
+        with Session(self.engine) as session:
+            row = session.execute(
+                select(Ticket.id, Ticket.triage_channel, Ticket.triage_ts).where(
+                    or_(
+                        (Ticket.thread_channel == reply.channel)
+                        & (Ticket.thread_ts == reply.thread_ts),
+                        (Ticket.triage_channel == reply.channel)
+                        & (Ticket.triage_ts == reply.thread_ts),
+                    )
+                )
+            ).first()
+        if row is None:
+            return None, False
+        internal = row.triage_channel == reply.channel and row.triage_ts == reply.thread_ts
+        return row.id, internal
+
+    def _team(self, ticket_id: int) -> str:
+        with Session(self.engine) as session:
+            team = session.scalar(select(Ticket.team).where(Ticket.id == ticket_id))
+        return team or self.config.teams[0].name
