@@ -119,6 +119,9 @@ class SlackChatPort:
             write=True,
         )
 
+    def publish_home(self, user: str, view: dict[str, Any]) -> None:
+        self._call(partial(self.client.views_publish, user_id=user, view=view), write=True)
+
     # reads -----------------------------------------------------------------------------------
 
     def message(self, channel: str, ts: str) -> ChatMessage | None:

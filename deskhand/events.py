@@ -64,3 +64,11 @@ class ThreadReply(Event):
     text: str
     files: list[str] = dataclasses.field(default_factory=list)
     """Links to files shared with the reply."""
+
+
+@dataclass(frozen=True)
+class HomeOpened(Event):
+    """Someone opened Deskhand's App Home."""
+
+    KIND: ClassVar[str] = "home_opened"
+    user: str

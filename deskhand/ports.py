@@ -90,6 +90,9 @@ class ChatPort(Protocol):
 
     def post_ephemeral(self, channel: str, user: str, text: str) -> None: ...
 
+    def publish_home(self, user: str, view: dict[str, Any]) -> None:
+        """Show ``view`` as the user's App Home."""
+
     def message(self, channel: str, ts: str) -> ChatMessage | None:
         """The message, or None if it does not exist (any more) or cannot be seen."""
 

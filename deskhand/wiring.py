@@ -13,13 +13,15 @@ from slack_sdk import WebClient
 
 from bot.app import build_app
 from bot.cards import CardSync
+from bot.home import HomeView
 from bot.notices import SlackNotices
 from bot.slack_port import SlackChatPort
 from deskhand.agents import AgentDirectory
 from deskhand.card_actions import CardActions
 from deskhand.config import Config
 from deskhand.conversation import Conversation
-from deskhand.events import CardAction, ReactionAdded, ThreadReply
+from deskhand.events import CardAction, HomeOpened, ReactionAdded, ThreadReply
+from deskhand.home import HomeRequests
 from deskhand.inbox import Inbox, InboxWorker
 from deskhand.intake import ReactionIntake
 from deskhand.notices import Notices
@@ -109,6 +111,7 @@ def build(
             ReactionAdded.KIND: intake.handle,
             CardAction.KIND: card_actions.handle,
             ThreadReply.KIND: Conversation(engine, config, agents).handle,
+            HomeOpened.KIND: HomeRequests(engine).handle,
         },
         owner=owner,
     )
@@ -122,6 +125,7 @@ def build(
             "retire_triage_card": notices.retire_triage_card,
             "notify_requester": notices.notify_requester,
             "ephemeral": notices.ephemeral,
+            "publish_home": HomeView(chat, engine, config, agents).publish,
         },
         owner=owner,
     )

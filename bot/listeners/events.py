@@ -11,7 +11,7 @@ from typing import Any
 
 from slack_bolt import App
 
-from deskhand.events import ReactionAdded, ThreadReply
+from deskhand.events import HomeOpened, ReactionAdded, ThreadReply
 from deskhand.inbox import Delivery, Inbox
 
 
@@ -37,6 +37,14 @@ def register(app: App, inbox: Inbox, wake: Callable[[], None]) -> None:
         if reply is not None and inbox.store(
             Delivery("slack", str(body["event_id"]), reply.KIND, reply.payload())
         ):
+            wake()
+
+    @app.event("app_home_opened")
+    def on_home_opened(body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        opened = HomeOpened(user=str(event["user"]))
+        if inbox.store(Delivery("slack", str(body["event_id"]), opened.KIND, opened.payload())):
             wake()
 
     @app.event("member_joined_channel")
