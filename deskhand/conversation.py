@@ -46,8 +46,8 @@ class Conversation:
                     Comment.slack_channel == reply.channel, Comment.slack_ts == reply.ts
                 )
             )
-            if known is not None:
-                return  # the same reply delivered again
+            if known is not None or reply.ts == ticket.origin_ts:
+                return  # delivered again, or the very message that became the ticket
             session.add(
                 Comment(
                     ticket_id=ticket.id,

@@ -17,7 +17,7 @@ from storage.models import Ticket
 
 CONFIG = """\
 slack:
-  request_channels: [help]
+  request_channels: [help, help-private]
   emoji_creators: agents
 teams:
   - {name: IT, key_prefix: IT, triage_channel: it-triage}
@@ -61,9 +61,10 @@ def transport(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def running(sandbox_world: SandboxWorld, database_url: str, transport: str) -> Iterator[Running]:
     """Deskhand against the sandbox, on SQLite and PostgreSQL, over each transport."""
-    sandbox_world.slack.workspace.add_channel(
-        "hr-triage", private=True, members=[sandbox_world.slack.workspace.bot]
-    )
+    ws = sandbox_world.slack.workspace
+    ws.add_channel("hr-triage", private=True, members=[ws.bot])
+    people = [ws.find_user(name) for name in ("alice", "bob")]
+    ws.add_channel("help-private", private=True, members=[ws.bot, *filter(None, people)])
     http = transport == "http"
     deskhand = build(
         config_for(sandbox_world),
