@@ -72,3 +72,65 @@ class HomeOpened(Event):
 
     KIND: ClassVar[str] = "home_opened"
     user: str
+
+
+@dataclass(frozen=True)
+class RequestSubmitted(Event):
+    """Someone filled and submitted the request form (the /helpdesk modal), already checked."""
+
+    KIND: ClassVar[str] = "request_submitted"
+    user: str
+    team: str
+    title: str
+    description: str
+    priority: str
+    service: str | None
+    fields: dict[str, str]
+    """Form answers by field id: text, an option, a user id or an ISO date."""
+    channel: str | None
+    """Where the command was run, for a confirmation there if the DM fails."""
+    ref: str
+    """The submission's own id (view id and hash): one ticket per submission."""
+
+
+@dataclass(frozen=True)
+class MessageShortcut(Event):
+    """Someone used the "Create ticket" shortcut on a message."""
+
+    KIND: ClassVar[str] = "message_shortcut"
+    user: str
+    channel: str
+    ts: str
+    ref: str = ""
+
+
+@dataclass(frozen=True)
+class DirectMessage(Event):
+    """A top-level message someone sent the bot in their DM with it."""
+
+    KIND: ClassVar[str] = "direct_message"
+    user: str
+    channel: str
+    ts: str
+
+
+@dataclass(frozen=True)
+class ChannelMessage(Event):
+    """A top-level message by a person in a channel the bot is in."""
+
+    KIND: ClassVar[str] = "channel_message"
+    user: str
+    channel: str
+    ts: str
+
+
+@dataclass(frozen=True)
+class DmTicketRequested(Event):
+    """Someone pressed "Create ticket" under their DM to the bot."""
+
+    KIND: ClassVar[str] = "dm_ticket_requested"
+    user: str
+    channel: str
+    ts: str
+    """The DM message to make a ticket of."""
+    ref: str = ""

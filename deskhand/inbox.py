@@ -25,7 +25,8 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 
 InboxHandler = Callable[[dict[str, Any]], None]
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=20)
+"""Handlers take well under a second; a replica that dies frees its rows after this."""
 MAX_ATTEMPTS = 8
 
 

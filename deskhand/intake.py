@@ -9,8 +9,8 @@ from deskhand.config import Config
 from deskhand.config.schema import EmojiCreators
 from deskhand.domain import IntakeKind
 from deskhand.events import ReactionAdded
-from deskhand.ports import ChatMessage, ChatPort
-from deskhand.tickets.service import NewTicket, ThreadReply, TicketService
+from deskhand.ports import ChannelInfo, ChatMessage, ChatPort
+from deskhand.tickets.service import Created, NewTicket, ThreadReply, TicketService
 
 log = logging.getLogger(__name__)
 
@@ -38,25 +38,14 @@ class ReactionIntake:
         ):
             log.info("%s is not an agent; :%s: ignored", event.user, event.emoji)
             return
-        message = self.chat.message(event.channel, event.ts)
-        if message is None or message.bot_id is not None or message.user is None:
-            return  # deleted meanwhile, or a bot's message (a card): nothing to ask about
-        root = message.thread_ts if message.is_reply else message.ts
-        self.tickets.create(
-            NewTicket(
-                team=self._team_for(channel.name),
-                requester=message.user,
-                text=message.text,
-                origin_kind=IntakeKind.REACTION,
-                actor=event.user,
-                origin_channel=event.channel,
-                origin_ts=event.ts,
-                thread_channel=event.channel,
-                thread_ts=root,
-                private_origin=channel.is_private,
-                earlier_replies=self._earlier(message) if message.is_reply else [],
-                file_links=[_file_link(f) for f in message.files],
-            )
+        ticket_from_message(
+            self.chat,
+            self.tickets,
+            team=self._team_for(channel.name),
+            channel=channel,
+            ts=event.ts,
+            actor=event.user,
+            kind=IntakeKind.REACTION,
         )
 
     def _request_channels(self) -> set[str]:
@@ -64,17 +53,60 @@ class ReactionIntake:
         return {*slack.request_channels, *slack.auto_ticket_channels}
 
     def _team_for(self, channel_name: str) -> str:
-        # Until routing recipes land, every request goes to the first team configured.
-        return self.config.teams[0].name
+        return default_team(self.config)
 
-    def _earlier(self, message: ChatMessage) -> list[ThreadReply]:
-        assert message.thread_ts is not None
-        thread = self.chat.thread(message.channel, message.thread_ts)
-        return [
-            ThreadReply(user=m.user, text=m.text, ts=m.ts)
-            for m in thread
-            if float(m.ts) < float(message.ts) and m.bot_id is None and m.user is not None
-        ]
+
+def default_team(config: Config) -> str:
+    """Until routing recipes land, every request goes to the first team configured."""
+    return config.teams[0].name
+
+
+def ticket_from_message(
+    chat: ChatPort,
+    tickets: TicketService,
+    *,
+    team: str,
+    channel: ChannelInfo,
+    ts: str,
+    actor: str,
+    kind: IntakeKind,
+) -> Created | None:
+    """Make the message at (``channel``, ``ts``) a ticket, once, with its author as requester:
+    the emoji, the shortcut, the DM button and auto-ticket channels all come through here.
+
+    None when there is no person's message to ask about (deleted meanwhile, invisible to the
+    bot, or a bot's message such as a card).
+    """
+    message = chat.message(channel.id, ts)
+    if message is None or message.bot_id is not None or message.user is None:
+        return None
+    root = message.thread_ts if message.is_reply else message.ts
+    return tickets.create(
+        NewTicket(
+            team=team,
+            requester=message.user,
+            text=message.text,
+            origin_kind=kind,
+            actor=actor,
+            origin_channel=channel.id,
+            origin_ts=ts,
+            thread_channel=channel.id,
+            thread_ts=root,
+            private_origin=channel.is_private,
+            earlier_replies=_earlier(chat, message) if message.is_reply else [],
+            file_links=[_file_link(f) for f in message.files],
+        )
+    )
+
+
+def _earlier(chat: ChatPort, message: ChatMessage) -> list[ThreadReply]:
+    assert message.thread_ts is not None
+    thread = chat.thread(message.channel, message.thread_ts)
+    return [
+        ThreadReply(user=m.user, text=m.text, ts=m.ts)
+        for m in thread
+        if float(m.ts) < float(message.ts) and m.bot_id is None and m.user is not None
+    ]
 
 
 def _file_link(file: dict[str, object]) -> str:

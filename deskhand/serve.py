@@ -50,13 +50,16 @@ def _serve_socket_mode(config: Config, secrets: Secrets, bot_token: str, out: Co
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    deskhand.start()
     app_token = _secret(secrets.slack_app_token)
     assert app_token is not None
-    deskhand.connect_socket_mode(app_token)
-    out.print(f"Deskhand is running in Socket Mode ({len(config.teams)} teams). Ctrl-C stops it.")
-    stop.wait()
-    deskhand.stop()
+    deskhand.start()
+    try:
+        deskhand.connect_socket_mode(app_token, give_up=stop)
+        teams = len(config.teams)
+        out.print(f"Deskhand is running in Socket Mode ({teams} teams). Ctrl-C stops it.")
+        stop.wait()
+    finally:
+        deskhand.stop()
     out.print("Deskhand stopped.")
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import threading
 import time
 from dataclasses import dataclass, field
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.app import build_app
 from bot.cards import CardSync
@@ -28,9 +31,14 @@ from deskhand.notices import Notices
 from deskhand.outbox import OutboxRelay
 from deskhand.teams import sync_teams
 from deskhand.tickets.service import TicketService
+from deskhand.wiring_requests import plug_requests
 from deskhand.workers import Loop
-from storage.engine import make_engine
+from storage.claims import release_all_claims
+from storage.engine import is_sqlite, make_engine
 from storage.migrate import upgrade
+from storage.models import InboxRow, OutboxRow
+
+log = logging.getLogger(__name__)
 
 SLACK_TIMEOUT = 10
 
@@ -53,9 +61,26 @@ class Deskhand:
             loop.start()
         self.started = True
 
-    def connect_socket_mode(self, app_token: str) -> None:
+    def connect_socket_mode(
+        self, app_token: str, *, give_up: threading.Event | None = None
+    ) -> None:
+        """Open the Socket Mode connection. apps.connections.open allows about one call a
+        minute (Slack's tier 1): when Slack says wait, wait as long as it says (unless
+        ``give_up`` is set meanwhile) and try again."""
         self.socket_mode = SocketModeHandler(self.app, app_token=app_token)
-        self.socket_mode.connect()  # type: ignore[no-untyped-call]
+        while True:
+            try:
+                self.socket_mode.connect()  # type: ignore[no-untyped-call]
+                return
+            except SlackApiError as exc:
+                if exc.response.status_code != 429:
+                    raise
+                wait = float(exc.response.headers.get("Retry-After", "1"))
+                log.warning("Slack asks to wait %.0f s before connecting again", wait)
+                if give_up is not None and give_up.wait(wait):
+                    return
+                if give_up is None:
+                    time.sleep(wait)
 
     def stop(self) -> None:
         if self.socket_mode is not None:
@@ -93,6 +118,10 @@ def build(
     upgrade(url)
     engine = make_engine(url)
     sync_teams(engine, config)
+    if is_sqlite(engine):
+        # One process owns a SQLite database: claims left in it died with the last run.
+        for model in (InboxRow, OutboxRow):
+            release_all_claims(engine, model)
     owner = f"{socket.gethostname()}:{os.getpid()}"
 
     client = WebClient(
@@ -144,6 +173,16 @@ def build(
         outbox_loop.wake.set()
 
     app = build_app(client=client, inbox=inbox, wake=wake, signing_secret=signing_secret)
+    plug_requests(
+        config,
+        app=app,
+        inbox=inbox,
+        wake=wake,
+        worker=worker,
+        relay=relay,
+        chat=chat,
+        tickets=tickets,
+    )
     return Deskhand(
         config=config,
         app=app,

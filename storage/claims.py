@@ -117,3 +117,20 @@ def _finish(
     with Session(engine) as session, session.begin():
         result = session.execute(statement)
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def release_all_claims(engine: Engine, model: type[ClaimableMixin]) -> int:
+    """Make every claimed row pending again, now; the number released.
+
+    For a single-process deployment (SQLite) at start-up: any claim in the database belongs
+    to a previous run of this process, which died holding it, so waiting for its lease to
+    expire would only delay the work.
+    """
+    statement = (
+        update(model)
+        .where(model.status == "claimed")
+        .values(status="pending", lease_owner=None, lease_until=None, next_attempt_at=utcnow())
+    )
+    with Session(engine) as session, session.begin():
+        result = session.execute(statement)
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ from typing import Any
 
 from slack_bolt import App
 
+from bot.listeners.messages_intake import message_intake_event
 from deskhand.events import HomeOpened, ReactionAdded, ThreadReply
 from deskhand.inbox import Delivery, Inbox
 
@@ -33,6 +34,11 @@ def register(app: App, inbox: Inbox, wake: Callable[[], None]) -> None:
 
     @app.event("message")
     def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
+        intake = message_intake_event(body, event)  # DMs to the bot, auto-ticket channels
+        if intake is not None and inbox.store(
+            Delivery("slack", f"{body['event_id']}:intake", intake.KIND, intake.payload())
+        ):
+            wake()
         reply = thread_reply(event)
         if reply is not None and inbox.store(
             Delivery("slack", str(body["event_id"]), reply.KIND, reply.payload())

@@ -52,6 +52,12 @@ class NewTicket:
     fields: dict[str, Any] = field(default_factory=dict)
     earlier_replies: list[ThreadReply] = field(default_factory=list)
     file_links: list[str] = field(default_factory=list)
+    ref: str | None = None
+    """The request's own id when no message is its origin (a form's view id and hash): one
+    ticket per ref, as one per (channel, ts)."""
+    confirmation: dict[str, Any] | None = None
+    """Confirm the new ticket to the requester: a ``ticket_confirmation`` outbox row with this
+    payload, ahead of the cards (the confirmation becomes the ticket's thread)."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,13 @@ class TicketService:
             return existing
 
     def _existing(self, session: Session, new: NewTicket) -> Created | None:
+        if new.ref is not None:
+            by_ref = session.execute(
+                select(Ticket.id, Ticket.key)
+                .join(Link, Link.ticket_id == Ticket.id)
+                .where(Link.system == "deskhand", Link.external_id == new.ref)
+            ).first()
+            return Created(by_ref.id, by_ref.key, new=False) if by_ref is not None else None
         if new.origin_channel is None or new.origin_ts is None:
             return None
         row = session.execute(
@@ -159,6 +172,19 @@ class TicketService:
                 "comments_from_thread": len(new.earlier_replies),
             },
         )
+        if new.ref is not None:
+            session.add(
+                Link(ticket_id=ticket.id, system="deskhand", kind="request", external_id=new.ref)
+            )
+        if new.confirmation is not None:
+            enqueue(
+                session,
+                ticket_id=ticket.id,
+                target="slack",
+                action="ticket_confirmation",
+                payload={**new.confirmation, "ticket_id": ticket.id},
+                key=f"ticket:{ticket.id}:confirmation",
+            )
         self._cards_changed(session, ticket.id, reason="created")
         return Created(ticket.id, key, new=True)
 

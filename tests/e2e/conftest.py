@@ -59,15 +59,35 @@ def transport(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def running(sandbox_world: SandboxWorld, database_url: str, transport: str) -> Iterator[Running]:
+def config_text() -> str:
+    """The configuration Deskhand runs with; a test module may override this fixture."""
+    return CONFIG
+
+
+@pytest.fixture
+def extra_public_channels() -> list[str]:
+    """Public channels (with the bot) to add to the sandbox; a module may override it."""
+    return []
+
+
+@pytest.fixture
+def running(
+    sandbox_world: SandboxWorld,
+    database_url: str,
+    transport: str,
+    config_text: str,
+    extra_public_channels: list[str],
+) -> Iterator[Running]:
     """Deskhand against the sandbox, on SQLite and PostgreSQL, over each transport."""
     ws = sandbox_world.slack.workspace
     ws.add_channel("hr-triage", private=True, members=[ws.bot])
     people = [ws.find_user(name) for name in ("alice", "bob")]
     ws.add_channel("help-private", private=True, members=[ws.bot, *filter(None, people)])
+    for name in extra_public_channels:
+        ws.add_channel(name, members=[ws.bot])
     http = transport == "http"
     deskhand = build(
-        config_for(sandbox_world),
+        config_for(sandbox_world, config_text),
         bot_token=sandbox_world.slack.bot_token,
         signing_secret=sandbox_world.slack.signing_secret if http else None,
         database_url=database_url,
