@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
 from bot.listeners import actions, events
-from deskhand.inbox import Inbox
+from deskhand.inbox import Inbox, InboxUnavailableError
 
 
 def build_app(
@@ -36,6 +36,15 @@ def build_app(
         request_verification_enabled=signing_secret is not None,
         token_verification_enabled=False,
     )
+
+    @app.error
+    def on_error(error: Exception) -> BoltResponse | None:
+        """A delivery that could not be stored is refused with 503, quickly, so Slack sends
+        it again later; nothing is acknowledged that was not stored."""
+        if isinstance(error, InboxUnavailableError):
+            return BoltResponse(status=503, body="")
+        return None
+
     events.register(app, inbox, wake)
     actions.register(app, inbox, wake)
     return app

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from deskhand.ports import PortError, RateLimitedError
@@ -41,6 +42,10 @@ class Delivery:
     payload: dict[str, Any]
 
 
+class InboxUnavailableError(Exception):
+    """The database cannot take the delivery now: do not acknowledge it (Slack will retry)."""
+
+
 class Inbox:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -62,8 +67,11 @@ class Inbox:
             )
             .on_conflict_do_nothing(index_elements=["dedupe_key"])
         )
-        with Session(self.engine) as session, session.begin():
-            result = session.execute(statement)
+        try:
+            with Session(self.engine) as session, session.begin():
+                result = session.execute(statement)
+        except (OperationalError, InterfaceError) as exc:
+            raise InboxUnavailableError(str(exc.orig or exc)) from exc
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def pending(self) -> int:

@@ -27,6 +27,9 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, **kwargs)
     kwargs.setdefault("pool_pre_ping", True)
+    # Fail fast when the server is away: a delivery that cannot be stored must be refused
+    # within Slack's 3 s (with 503) rather than hang (libpq's minimum is 2 s).
+    kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", 2)
     return create_engine(parsed, **kwargs)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -44,6 +45,7 @@ class HttpDelivery:
         self.lose_first_attempts = 0
         """A test hook: the next N events lose their first attempt (only retries arrive)."""
         self._lock = threading.Lock()
+        self._recorded = threading.Condition(self._lock)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="slack-events")
         self._in_flight = InFlight()
         self._session = requests.Session()
@@ -128,5 +130,14 @@ class HttpDelivery:
         self._session.close()
 
     def _record(self, attempt: Attempt) -> None:
-        with self._lock:
+        with self._recorded:
             self.attempts.append(attempt)
+            self._recorded.notify_all()
+
+    def wait_for_attempt(
+        self, matches: Callable[[Attempt], bool], timeout: float = 10.0
+    ) -> Attempt | None:
+        """The first attempt that ``matches``, waiting for it up to ``timeout`` seconds."""
+        with self._recorded:
+            self._recorded.wait_for(lambda: any(matches(a) for a in self.attempts), timeout)
+            return next((a for a in self.attempts if matches(a)), None)

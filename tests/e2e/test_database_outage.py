@@ -1,0 +1,77 @@
+"""The database is unreachable for a while (ACCEPTANCE 16): nothing is acknowledged before it
+is stored (Slack gets 503 and retries), and afterwards each event takes effect once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+from bot.http import EVENTS_PATH, flask_app
+from deskhand.wiring import build
+from sandbox.httpserver import LoopbackServer
+from sandbox.world import SandboxWorld
+from storage.throwaway_postgres import PostgresServer
+from tests.e2e.conftest import Running, config_for
+
+
+def allow_connections(server: PostgresServer, database: str, allowed: bool) -> None:
+    with server._admin() as admin:
+        admin.execute(
+            sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS {}").format(
+                sql.Identifier(database), sql.SQL("true" if allowed else "false")
+            )
+        )
+        if not allowed:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (database,),
+            )
+
+
+@pytest.fixture
+def on_postgres(
+    sandbox_world: SandboxWorld, postgres: PostgresServer, postgres_url: str
+) -> Iterator[tuple[Running, str]]:
+    deskhand = build(
+        config_for(sandbox_world),
+        bot_token=sandbox_world.slack.bot_token,
+        signing_secret=sandbox_world.slack.signing_secret,
+        database_url=postgres_url,
+    )
+    deskhand.start()
+    with LoopbackServer(flask_app(deskhand.app)) as server:
+        sandbox_world.slack.deliver_http(f"{server.url}{EVENTS_PATH}")
+        try:
+            yield Running(sandbox_world, deskhand), str(make_url(postgres_url).database)
+        finally:
+            deskhand.stop()
+
+
+@pytest.mark.postgres
+def test_deliveries_during_an_outage_are_refused_then_take_effect_once(
+    on_postgres: tuple[Running, str], postgres: PostgresServer
+) -> None:
+    running, database = on_postgres
+    world = running.world
+    slack = world.slack.driver
+    question = slack.user("alice").post("#help", "Nothing loads")
+    running.settle()
+    http = world.slack.http
+    assert http is not None
+    http.retry_delays = (0.5, 60.0, 300.0)  # sandbox seconds, so ~5 ms, 0.6 s and 3 s real
+    allow_connections(postgres, database, allowed=False)
+    try:
+        slack.user("bob").react(question, "ticket")
+        refused = http.wait_for_attempt(lambda attempt: attempt.status == 503)
+        assert refused is not None, "the delivery was not refused"
+    finally:
+        allow_connections(postgres, database, allowed=True)
+    assert http.wait_idle(30)
+    running.settle()
+    assert [a.status for a in http.attempts if a.key == refused.key][-1] == 200
+    assert [t.key for t in running.tickets()] == ["IT-1"]
+    assert len(slack.bot_posts("#it-triage")) == 1
