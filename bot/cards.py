@@ -8,6 +8,7 @@ attempt timed out) is looked up by its tag before posting again.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from typing import Any
 
 from bot import blocks
@@ -15,9 +16,11 @@ from bot.ids import Card, card_metadata
 from deskhand.agents import AgentDirectory
 from deskhand.config import Config
 from deskhand.outbox import OutboxTask
-from deskhand.ports import ChatPort
+from deskhand.ports import ChatPort, PortError, RateLimitedError
 from deskhand.tickets.service import TicketService
 from deskhand.tickets.views import TicketView
+
+log = logging.getLogger(__name__)
 
 
 class CardSync:
@@ -50,6 +53,17 @@ class CardSync:
         text, card = blocks.triage_card(self._view(ticket_id), teams=teams)
         return self._sync(task, Card.TRIAGE, ticket.key, channel, None, text, card)
 
+    def _say_queued(self, ticket_id: int, channel: str, key: str) -> None:
+        """Under a storm the card waits its turn; tell the requester rather than fall silent.
+        Ephemeral messages are not paced like posts, so this one gets through."""
+        requester = self.tickets.get(ticket_id).requester
+        try:
+            self.chat.post_ephemeral(
+                channel, requester, f"Got it: {key} is queued and its card will appear here soon."
+            )
+        except PortError as exc:
+            log.info("could not tell %s that %s is queued: %s", requester, key, exc)
+
     def _view(self, ticket_id: int) -> TicketView:
         view = self.tickets.view(ticket_id)
         ticket = self.tickets.get(ticket_id)
@@ -74,11 +88,16 @@ class CardSync:
         if posted is not None:
             self.chat.update(posted[0], posted[1], text, blocks=content, metadata=metadata)
             return {"updated": posted[1]}
-        ts = self.chat.find_tagged(channel, thread_ts, task.tag) if task.attempts > 1 else None
+        ts = self.chat.find_tagged(channel, thread_ts, task.tag) if task.maybe_done else None
         found = ts is not None
         if ts is None:
-            ts = self.chat.post(
-                channel, text, blocks=content, thread_ts=thread_ts, metadata=metadata
-            )
+            try:
+                ts = self.chat.post(
+                    channel, text, blocks=content, thread_ts=thread_ts, metadata=metadata
+                )
+            except RateLimitedError:
+                if card is Card.TICKET and task.attempts == 1:
+                    self._say_queued(ticket_id, channel, key)
+                raise
         self.tickets.record_card(ticket_id, card.value, channel, ts)
         return {"posted": ts, "found_after_unknown_outcome": found}

@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from deskhand.inbox import backoff
-from deskhand.ports import RateLimitedError, RejectedError
+from deskhand.ports import RateLimitedError, RejectedError, UnknownOutcomeError
 from storage.claims import claim, complete, release
 from storage.models import OutboxRow
 from storage.types import utcnow
@@ -29,6 +29,7 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=120)
+UNKNOWN_OUTCOME = "unknown_outcome"
 MAX_ATTEMPTS = 10
 
 
@@ -39,7 +40,10 @@ class OutboxTask:
     action: str
     payload: dict[str, Any]
     attempts: int
-    """This attempt's number, from 1: above 1 the previous try may have half-happened."""
+    """This attempt's number, from 1."""
+    maybe_done: bool = False
+    """The previous attempt ended in an unknown outcome (a timeout after sending): what it
+    did may have happened, so look for it before doing it again."""
 
     @property
     def tag(self) -> str:
@@ -110,7 +114,14 @@ class OutboxRelay:
         return len(rows)
 
     def _carry_out(self, row: OutboxRow) -> None:
-        task = OutboxTask(row.id, row.ticket_id, row.action, row.payload, row.attempts)
+        task = OutboxTask(
+            row.id,
+            row.ticket_id,
+            row.action,
+            row.payload,
+            row.attempts,
+            maybe_done=(row.last_error or "").startswith(UNKNOWN_OUTCOME),
+        )
         executor = self.executors.get(row.action)
         if executor is None:
             self._fail(row, f"no executor for {row.action}", retry_at=None)
@@ -122,6 +133,12 @@ class OutboxRelay:
             return
         except RejectedError as exc:
             self._fail(row, f"rejected: {exc}", retry_at=None)
+            return
+        except UnknownOutcomeError as exc:
+            retry_at = (
+                None if row.attempts >= self.max_attempts else utcnow() + backoff(row.attempts)
+            )
+            self._fail(row, f"{UNKNOWN_OUTCOME}: {exc}", retry_at=retry_at)
             return
         except Exception as exc:  # recorded on the row; retried with backoff, then dead
             log.warning("outbox row %s (%s) failed: %r", row.id, row.action, exc)

@@ -113,7 +113,10 @@ def build(
     bot_token: str,
     signing_secret: str | None,
     database_url: str | None = None,
+    slack_timeout: int = SLACK_TIMEOUT,
 ) -> Deskhand:
+    """Everything wired for ``config``; ``slack_timeout`` is how long a Web API call may take
+    before it counts as an unknown outcome."""
     url = database_url or config.database.url
     upgrade(url)
     engine = make_engine(url)
@@ -125,7 +128,10 @@ def build(
     owner = f"{socket.gethostname()}:{os.getpid()}"
 
     client = WebClient(
-        token=bot_token, base_url=config.slack.api_url, timeout=SLACK_TIMEOUT, retry_handlers=[]
+        token=bot_token,
+        base_url=config.slack.api_url,
+        timeout=slack_timeout,
+        retry_handlers=[],
     )
     chat = SlackChatPort(client)
     agents = AgentDirectory(chat, config)

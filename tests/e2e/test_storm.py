@@ -1,0 +1,97 @@
+"""Storms and lost answers: posting is paced per channel with Slack's real limits on, other
+channels are not starved (ACCEPTANCE 25, 26), and a post whose answer was lost is looked up
+before it is made again (ACCEPTANCE 10, for cards)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from deskhand.wiring import build
+from sandbox.clock import Clock
+from sandbox.faults import Fault, FaultKind
+from sandbox.world import SandboxWorld
+from tests.e2e.conftest import Running, config_for
+
+
+@pytest.fixture
+def real_pace(tmp_path: Path) -> Iterator[Running]:
+    """Deskhand against a sandbox that enforces Slack's limits at their real pace."""
+    with SandboxWorld(clock=Clock(speed=1)) as world:
+        ws = world.slack.workspace
+        ws.add_channel("hr-triage", private=True, members=[ws.bot])
+        deskhand = build(
+            config_for(world),
+            bot_token=world.slack.bot_token,
+            signing_secret=None,
+            database_url=f"sqlite:///{tmp_path / 'storm.db'}",
+            slack_timeout=1,
+        )
+        server = world.slack.deliver_socket_mode()
+        deskhand.start()
+        deskhand.connect_socket_mode(world.slack.app_token)
+        assert server.wait_for_connection(10)
+        try:
+            yield Running(world, deskhand)
+        finally:
+            deskhand.stop()
+
+
+def test_a_burst_of_cards_to_one_channel_is_paced_and_other_channels_flow(
+    real_pace: Running,
+) -> None:
+    world = real_pace.world
+    slack = world.slack.driver
+    questions = [slack.user("alice").post("#help", f"Outage report {n}") for n in range(8)]
+    for question in questions:
+        slack.user("bob").react(question, "ticket")
+    real_pace.settle()
+    tickets = real_pace.tickets()
+    assert len(tickets) == 8
+    posts = world.slack.web.calls_to("chat.postMessage")
+    assert [call.status for call in posts if call.status == 429] == []  # never over Slack's pace
+    assert len(slack.bot_posts("#it-triage")) == 8
+    ticket_cards = [
+        m for q in questions for m in slack.thread(q) if m.user == world.slack.workspace.bot.id
+    ]
+    assert len(ticket_cards) == 8
+    # Requesters whose card had to wait were told it is queued, not left in silence.
+    queued = [e for e in slack.ephemerals(slack.user("alice")) if "queued" in e["text"]]
+    assert queued != []
+
+
+def test_other_channels_are_not_starved(real_pace: Running) -> None:
+    world = real_pace.world
+    slack = world.slack.driver
+    for n in range(8):
+        slack.user("bob").react(slack.user("alice").post("#help", f"IT issue {n}"), "ticket")
+    real_pace.settle()
+    it_posts = [c for c in world.slack.web.calls_to("chat.postMessage") if c.ok]
+    triage = world.slack.workspace.find_channel("it-triage")
+    assert triage is not None
+    it_triage_times = [c.at for c in it_posts if c.args.get("channel") == triage.id]
+    help_times = [c.at for c in it_posts if c.args.get("channel") != triage.id]
+    # Both channels progressed side by side: #help's cards did not wait for #it-triage's.
+    assert min(help_times) < max(it_triage_times)
+    assert min(it_triage_times) < max(help_times)
+
+
+def test_a_card_post_whose_answer_was_lost_is_found_not_posted_twice(
+    real_pace: Running,
+) -> None:
+    world = real_pace.world
+    world.slack.web.faults.add("chat.postMessage", Fault(FaultKind.SUCCEED_THEN_TIMEOUT, delay=2.0))
+    slack = world.slack.driver
+    question = slack.user("alice").post("#help", "Keyboard missing keys")
+    slack.user("bob").react(question, "ticket")
+    real_pace.settle()
+    cards = [m for m in slack.thread(question) if m.user == world.slack.workspace.bot.id]
+    triage_cards = slack.bot_posts("#it-triage")
+    assert len(cards) == 1
+    assert len(triage_cards) == 1
+    # The post that timed out was looked up where it would be before anything was reposted.
+    lost = world.slack.web.calls_to("chat.postMessage")[0]
+    lookup = "conversations.replies" if lost.args.get("thread_ts") else "conversations.history"
+    assert world.slack.web.calls_to(lookup) != []
