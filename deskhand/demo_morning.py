@@ -42,7 +42,7 @@ def play_morning(config: Config, out: Console) -> None:
         try:
             _script(world, deskhand, out)
             _show(world, config, out)
-            _tickets(deskhand, out)
+            _tickets(world, deskhand, out)
         finally:
             deskhand.stop()
 
@@ -55,27 +55,75 @@ def _settle(world: SandboxWorld, deskhand: Deskhand) -> None:
 
 def _script(world: SandboxWorld, deskhand: Deskhand, out: Console) -> None:
     people = world.slack.driver
-    help_channel = f"#{world.layout.request_channels[0]}"
-    out.print(f"  08:58  alice asks in {help_channel}: “My laptop will not connect to the VPN”")
-    question = people.user("alice").post(help_channel, "My laptop will not connect to the VPN")
-    out.print("  09:01  bob (an agent) reacts with the ticket emoji", emoji=False)
-    people.user("bob").react(question, "ticket")
-    _settle(world, deskhand)  # one request at a time, so the demo reads the same every time
-    out.print("  09:02  dave asks about a printer; carol and bob both react")
-    second = people.user("dave").post(help_channel, "Printer on floor 2 is jammed again")
-    people.user("carol").react(second, "ticket")
-    people.user("bob").react(second, "ticket")
+    alice, bob, carol, dave = (people.user(n) for n in ("alice", "bob", "carol", "dave"))
+    channel = f"#{world.layout.request_channels[0]}"
+
+    def step(clock: str, what: str) -> None:
+        out.print(f"  {clock}  {what}", markup=False, emoji=False)
+
+    step("08:58", f"alice asks in {channel}; bob (an agent) reacts with the ticket emoji")
+    vpn = alice.post(channel, "My laptop will not connect to the VPN")
+    bob.react(vpn, "ticket")
+    _settle(world, deskhand)
+
+    step("09:02", "dave asks about a printer; carol and bob both react (one ticket)")
+    printer = dave.post(channel, "Printer on floor 2 is jammed again")
+    carol.react(printer, "ticket")
+    bob.react(printer, "ticket")
+    _settle(world, deskhand)
+
+    step("09:05", "dave runs /helpdesk and fills the form: IT · Access, system GitHub")
+    dave.command("/helpdesk", "I need access to the GitHub organisation", channel=channel)
+    form = people.open_modal(dave)
+    if form is not None:
+        dave.click(form, "request_team_service", value='["IT","Access"]')
+        dave.submit(
+            form,
+            {
+                "request_title": "GitHub access",
+                "request_description": "I need access to the GitHub organisation",
+                "request_team_service": '["IT","Access"]',
+                "request_priority": "normal",
+                "request_field_system": "GitHub",
+            },
+        )
+    _settle(world, deskhand)
+
+    triage = people.bot_posts(f"#{world.layout.triage_channels[0]}")
+    vpn_card = triage[0]
+    step("09:07", "bob claims IT-1 from the triage card and raises its priority")
+    bob.click(vpn_card, "claim")
+    _settle(world, deskhand)
+    bob.click(vpn_card, "set_priority", value="high")
+    _settle(world, deskhand)
+
+    step("09:08", "bob answers alice in her thread; carol leaves an internal note in triage")
+    bob.reply(vpn, "Could you try again after restarting the VPN client?")
+    carol.reply(vpn_card, "The gateway certificate expired last night; renewing it")
+    _settle(world, deskhand)
+
+    step("09:12", "alice confirms it works; bob resolves IT-1; carol escalates IT-2 to L2")
+    alice.reply(vpn, "It works again, thank you!")
+    _settle(world, deskhand)
+    bob.click(vpn_card, "set_status", value="resolved")
+    carol.click(triage[1], "escalate")
     _settle(world, deskhand)
 
 
 def _show(world: SandboxWorld, config: Config, out: Console) -> None:
     ws = world.slack.workspace
     channels = [*world.layout.request_channels, *world.layout.triage_channels]
-    for name in channels:
-        messages = world.slack.driver.messages(f"#{name}")
+    places = [(f"#{name}", f"#{name}") for name in channels]
+    places += [
+        (channel.id, f"DM with {' & '.join(ws.users[m].name for m in sorted(channel.members))}")
+        for channel in ws.channels.values()
+        if channel.is_im
+    ]
+    for where, title in places:
+        messages = world.slack.driver.messages(where)
         if not messages:
             continue
-        out.print(f"[bold]#{name}[/]")
+        out.print(f"[bold]{title}[/]")
         for message in messages:
             _line(ws.users[message.user].name, message, "    ", out)
             for reply in world.slack.driver.thread(message)[1:]:
@@ -89,10 +137,13 @@ def _line(author: str, message: Message, indent: str, out: Console) -> None:
     out.print(f"{indent}{author}: {text}{suffix}", markup=False, emoji=False)
 
 
-def _tickets(deskhand: Deskhand, out: Console) -> None:
+def _tickets(world: SandboxWorld, deskhand: Deskhand, out: Console) -> None:
     with Session(deskhand.tickets.engine) as session:
         tickets = list(session.scalars(select(Ticket).order_by(Ticket.id)))
-    table = Table("key", "title", "team", "status", "priority", "via", title="Tickets")
+    table = Table(
+        "key", "title", "team", "status", "priority", "level", "assignee", "via", title="Tickets"
+    )
+    names = {user.id: user.name for user in world.slack.workspace.users.values()}
     for ticket in tickets:
         table.add_row(
             ticket.key,
@@ -100,6 +151,8 @@ def _tickets(deskhand: Deskhand, out: Console) -> None:
             ticket.team,
             ticket.status,
             ticket.priority,
+            f"L{ticket.level}",
+            names.get(ticket.assignee or "", "-"),
             ticket.origin_kind,
         )
     out.print(table)

@@ -115,3 +115,7 @@ def test_demo_exits_zero_and_builds_a_database() -> None:
         result.output
     )
     assert "deskhand: New ticket IT-2: Printer on floor 2 is jammed again" in result.output
+    assert "deskhand: New ticket IT-3: GitHub access" in result.output
+    assert "IT-1 is now *resolved*" in result.output
+    # carol's internal note is in the triage thread only
+    assert result.output.count("The gateway certificate expired") == 1
