@@ -111,9 +111,9 @@ def test_demo_exits_zero_and_builds_a_database() -> None:
     assert result.exit_code == 0, result.output
     assert "migrated to revision 0001" in result.output
     assert "tickets" in result.output
-    assert "deskhand: Ticket IT-1 opened: My laptop will not connect to the VPN" in result.output, (
-        result.output
-    )
+    assert (
+        "deskhand: Ticket IT-1 is resolved: My laptop will not connect to the VPN" in result.output
+    ), result.output
     assert "deskhand: New ticket IT-2: Printer on floor 2 is jammed again" in result.output
     assert "deskhand: New ticket IT-3: GitHub access" in result.output
     assert "IT-1 is now *resolved*" in result.output
