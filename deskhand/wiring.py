@@ -41,6 +41,10 @@ from storage.models import InboxRow, OutboxRow
 log = logging.getLogger(__name__)
 
 SLACK_TIMEOUT = 10
+SOCKET_PING_INTERVAL = 10.0
+"""Seconds between pings on the Socket Mode connection; slack_sdk's client counts a
+connection as dead after four intervals without a pong and reconnects. Events Slack could
+not deliver meanwhile come again with its retries (after about 1 and 5 minutes)."""
 
 
 @dataclass
@@ -62,12 +66,18 @@ class Deskhand:
         self.started = True
 
     def connect_socket_mode(
-        self, app_token: str, *, give_up: threading.Event | None = None
+        self,
+        app_token: str,
+        *,
+        give_up: threading.Event | None = None,
+        ping_interval: float = SOCKET_PING_INTERVAL,
     ) -> None:
         """Open the Socket Mode connection. apps.connections.open allows about one call a
         minute (Slack's tier 1): when Slack says wait, wait as long as it says (unless
         ``give_up`` is set meanwhile) and try again."""
-        self.socket_mode = SocketModeHandler(self.app, app_token=app_token)
+        self.socket_mode = SocketModeHandler(
+            self.app, app_token=app_token, ping_interval=ping_interval
+        )
         while True:
             try:
                 self.socket_mode.connect()  # type: ignore[no-untyped-call]
