@@ -7,7 +7,7 @@ from collections.abc import Callable
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
-from bot.listeners import actions, events
+from bot.listeners import actions, events, replies
 from deskhand.inbox import Inbox, InboxUnavailableError
 
 
@@ -47,4 +47,5 @@ def build_app(
 
     events.register(app, inbox, wake)
     actions.register(app, inbox, wake)
+    replies.register(app, inbox, wake)
     return app

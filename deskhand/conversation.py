@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from deskhand.agents import AgentDirectory
 from deskhand.config import Config
 from deskhand.domain import Origin, TicketStatus
-from deskhand.events import ThreadReply
+from deskhand.events import ReplyToRequester, ThreadReply
+from deskhand.notices import Notices
 from deskhand.outbox import enqueue
 from deskhand.tickets.changes import SetStatus, apply
 from deskhand.tickets.timeline import record
@@ -22,10 +23,74 @@ from storage.types import utcnow
 
 
 class Conversation:
-    def __init__(self, engine: Engine, config: Config, agents: AgentDirectory) -> None:
+    def __init__(
+        self, engine: Engine, config: Config, agents: AgentDirectory, notices: Notices
+    ) -> None:
         self.engine = engine
         self.config = config
         self.agents = agents
+        self.notices = notices
+
+    def reply_to_requester(self, payload: dict[str, object]) -> None:
+        """An agent publishes a message from the triage thread to the requester's thread."""
+        event = ReplyToRequester.from_payload(dict(payload))
+        probe = ThreadReply(event.user, event.channel, event.ts, event.thread_ts or event.ts, "")
+        ticket_id, internal = self._ticket_for(probe)
+        if ticket_id is None or not internal:
+            self.notices.ephemeral(
+                channel=event.channel,
+                user=event.user,
+                text="Use “Reply to requester” on a message in a ticket's triage thread.",
+                key=f"reply:{event.ref}:where",
+            )
+            return
+        if not self.agents.is_agent(event.user, self._team(ticket_id)):
+            self.notices.ephemeral(
+                channel=event.channel,
+                user=event.user,
+                text="Only the ticket's team can reply to its requester. Nothing was sent.",
+                key=f"reply:{event.ref}:refused",
+            )
+            return
+        with writing(self.engine) as session:
+            ticket = session.get(Ticket, ticket_id)
+            if ticket is None:
+                return
+            comment = Comment(
+                ticket_id=ticket.id,
+                author=event.user,
+                body=event.text,
+                visibility="public",
+                origin=Origin.SLACK.value,
+            )
+            session.add(comment)
+            session.flush()
+            record(
+                session,
+                ticket.id,
+                actor=event.user,
+                kind="commented",
+                origin=Origin.SLACK,
+                data={"from_triage": event.ts, "comment": comment.id},
+            )
+            if ticket.first_response_at is None:
+                ticket.first_response_at = utcnow()
+                record(
+                    session,
+                    ticket.id,
+                    actor=event.user,
+                    kind="first_response",
+                    origin=Origin.SLACK,
+                    data={"comment": comment.id},
+                )
+            enqueue(
+                session,
+                ticket_id=ticket.id,
+                target="slack",
+                action="post_public_reply",
+                payload={"ticket_id": ticket.id, "comment_id": comment.id},
+                key=f"reply:{event.ref}",
+            )
 
     def handle(self, payload: dict[str, object]) -> None:
         reply = ThreadReply.from_payload(dict(payload))

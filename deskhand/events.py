@@ -134,3 +134,18 @@ class DmTicketRequested(Event):
     ts: str
     """The DM message to make a ticket of."""
     ref: str = ""
+
+
+@dataclass(frozen=True)
+class ReplyToRequester(Event):
+    """An agent used "Reply to requester" on a message in a triage thread: send its text to
+    the requester's thread as a public reply."""
+
+    KIND: ClassVar[str] = "reply_to_requester"
+    user: str
+    """Who used the shortcut."""
+    channel: str
+    ts: str
+    thread_ts: str | None
+    text: str
+    ref: str = ""

@@ -13,6 +13,7 @@ from deskhand.config.schema import Config, SlackMode
 
 APP_NAME = "Deskhand"
 SHORTCUT_CALLBACK_ID = "create_ticket_from_message"
+REPLY_CALLBACK_ID = "reply_to_requester"
 
 # Always needed: post and update cards (chat:write), slash command and shortcut (commands),
 # read thread replies and reactions in public and private channels (channels:history,
@@ -88,7 +89,13 @@ def build_manifest(config: Config) -> dict[str, Any]:
                     "type": "message",
                     "callback_id": SHORTCUT_CALLBACK_ID,
                     "description": "Turn this message into a help desk ticket",
-                }
+                },
+                {
+                    "name": "Reply to requester",
+                    "type": "message",
+                    "callback_id": REPLY_CALLBACK_ID,
+                    "description": "Send this triage note to the ticket's requester",
+                },
             ],
             "slash_commands": [command],
         },

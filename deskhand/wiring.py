@@ -18,12 +18,19 @@ from bot.app import build_app
 from bot.cards import CardSync
 from bot.home import HomeView
 from bot.notices import SlackNotices
+from bot.replies import PublicReplies
 from bot.slack_port import SlackChatPort
 from deskhand.agents import AgentDirectory
 from deskhand.card_actions import CardActions
 from deskhand.config import Config
 from deskhand.conversation import Conversation
-from deskhand.events import CardAction, HomeOpened, ReactionAdded, ThreadReply
+from deskhand.events import (
+    CardAction,
+    HomeOpened,
+    ReactionAdded,
+    ReplyToRequester,
+    ThreadReply,
+)
 from deskhand.home import HomeRequests
 from deskhand.inbox import Inbox, InboxWorker
 from deskhand.intake import ReactionIntake
@@ -150,12 +157,14 @@ def build(
 
     intake = ReactionIntake(config, chat, agents, tickets)
     card_actions = CardActions(config, agents, tickets, Notices(engine))
+    conversation = Conversation(engine, config, agents, Notices(engine))
     worker = InboxWorker(
         engine,
         {
             ReactionAdded.KIND: intake.handle,
             CardAction.KIND: card_actions.handle,
-            ThreadReply.KIND: Conversation(engine, config, agents).handle,
+            ThreadReply.KIND: conversation.handle,
+            ReplyToRequester.KIND: conversation.reply_to_requester,
             HomeOpened.KIND: HomeRequests(engine).handle,
         },
         owner=owner,
@@ -171,6 +180,7 @@ def build(
             "notify_requester": notices.notify_requester,
             "ephemeral": notices.ephemeral,
             "publish_home": HomeView(chat, engine, config, agents).publish,
+            "post_public_reply": PublicReplies(chat, tickets, engine).post,
         },
         owner=owner,
     )

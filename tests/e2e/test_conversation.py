@@ -90,3 +90,36 @@ def test_a_reply_delivered_twice_is_one_comment(running: Running) -> None:
     world.slack.transport().deliver_event(replies[0])
     running.settle()
     assert [body for _, _, body in comments(running)] == ["once"]
+
+
+def test_reply_to_requester_publishes_a_triage_message_in_the_requesters_thread(
+    running: Running,
+) -> None:
+    question, triage = open_ticket(running)
+    slack = running.world.slack.driver
+    bob = slack.user("bob")
+    note = bob.reply(triage, "Please restart the VPN client and try again")
+    running.settle()
+    bob.shortcut(note, "reply_to_requester")
+    bob.shortcut(note, "reply_to_requester")  # used twice: sent twice, as asked
+    running.settle()
+
+    sent = [m.text for m in slack.thread(question) if "restart the VPN client" in m.text]
+    assert sent == [f"<@{bob.user.id}>: Please restart the VPN client and try again"] * 2
+    assert [v for v, _, body in comments(running) if "restart" in body] == [
+        "internal",
+        "public",
+        "public",
+    ]
+    assert ticket(running).first_response_at is not None
+
+
+def test_reply_to_requester_outside_a_triage_thread_is_explained(running: Running) -> None:
+    question, _ = open_ticket(running)
+    slack = running.world.slack.driver
+    alice = slack.user("alice")
+    alice.shortcut(question, "reply_to_requester")
+    running.settle()
+    [told] = slack.ephemerals(alice)
+    assert "triage thread" in told["text"]
+    assert comments(running) == []

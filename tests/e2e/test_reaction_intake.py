@@ -117,3 +117,27 @@ def test_reactions_where_the_bot_is_absent_or_on_deleted_messages_do_nothing(
     world.slack.transport().deliver_event(held[-1])  # ...until the message is gone
     running.settle()
     assert running.tickets() == []
+
+
+def test_a_reaction_on_a_file_is_acknowledged_and_changes_nothing(running: Running) -> None:
+    from sandbox.slack.envelopes import event_callback
+
+    world = running.world
+    ws = world.slack.workspace
+    bob = ws.find_user("bob")
+    assert bob is not None
+    envelope = event_callback(
+        ws,
+        {
+            "type": "reaction_added",
+            "user": bob.id,
+            "reaction": "ticket",
+            "item": {"type": "file", "file": "F0SCREENSHOT"},
+            "event_ts": ws.next_ts(),
+        },
+    )
+    world.slack.transport().deliver_event(envelope)
+    running.settle()
+    assert running.tickets() == []
+    attempts = getattr(world.slack.transport(), "attempts", [])
+    assert [a.outcome for a in attempts if a.key == envelope["event_id"]] == ["acked"]
