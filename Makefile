@@ -5,13 +5,17 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format install clean
+.PHONY: demo test lint format install bench clean
 
 demo: $(STAMP)
 	$(BIN)/deskhand demo
 
 test: lint
 	$(BIN)/pytest -n auto
+
+# Quick versions of the benchmarks; each prints a table and writes bench/results/*.json.
+bench: $(STAMP)
+	$(BIN)/python -m bench.reaction_storm
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
