@@ -16,6 +16,7 @@ from deskhand.events import ReplyToRequester, ThreadReply
 from deskhand.notices import Notices
 from deskhand.outbox import enqueue
 from deskhand.tickets.changes import SetStatus, apply
+from deskhand.tickets.service import sync_cards
 from deskhand.tickets.timeline import record
 from storage.engine import writing
 from storage.models import Comment, Ticket
@@ -74,15 +75,7 @@ class Conversation:
                 data={"from_triage": event.ts, "comment": comment.id},
             )
             if ticket.first_response_at is None:
-                ticket.first_response_at = utcnow()
-                record(
-                    session,
-                    ticket.id,
-                    actor=event.user,
-                    kind="first_response",
-                    origin=Origin.SLACK,
-                    data={"comment": comment.id},
-                )
+                _first_response(session, ticket, event.user, {"comment": comment.id})
             enqueue(
                 session,
                 ticket_id=ticket.id,
@@ -140,15 +133,7 @@ class Conversation:
         self, session: Session, ticket: Ticket, reply: ThreadReply, *, agent: bool
     ) -> None:
         if agent and ticket.first_response_at is None and reply.user != ticket.requester:
-            ticket.first_response_at = utcnow()
-            record(
-                session,
-                ticket.id,
-                actor=reply.user,
-                kind="first_response",
-                origin=Origin.SLACK,
-                data={"ts": reply.ts},
-            )
+            _first_response(session, ticket, reply.user, {"ts": reply.ts})
         if reply.user != ticket.requester:
             return
         status = TicketStatus(ticket.status)
@@ -169,15 +154,7 @@ class Conversation:
             data={"from": applied.before, "to": applied.after, "because": "reply"},
         )
         session.flush()
-        for card in ("ticket", "triage"):
-            enqueue(
-                session,
-                ticket_id=ticket.id,
-                target="slack",
-                action=f"sync_{card}_card",
-                payload={"ticket_id": ticket.id},
-                key=f"ticket:{ticket.id}:{card}_card:event:{event.id}",
-            )
+        sync_cards(session, ticket.id, reason=f"event:{event.id}")
 
     def _may_reopen(self, ticket: Ticket) -> bool:
         closed = ticket.closed_at or ticket.resolved_at
@@ -206,3 +183,9 @@ class Conversation:
         with Session(self.engine) as session:
             team = session.scalar(select(Ticket.team).where(Ticket.id == ticket_id))
         return team or self.config.teams[0].name
+
+
+def _first_response(session: Session, ticket: Ticket, actor: str, data: dict[str, object]) -> None:
+    """The ticket's first response from its team: the clock the reports measure."""
+    ticket.first_response_at = utcnow()
+    record(session, ticket.id, actor=actor, kind="first_response", origin=Origin.SLACK, data=data)

@@ -21,6 +21,19 @@ from storage.models import Comment, Link, Team, Ticket
 TITLE_LIMIT = 120
 
 
+def sync_cards(session: Session, ticket_id: int, *, reason: str) -> None:
+    """Ask the relay to bring both cards up to date (rendered from state when it runs)."""
+    for card in ("ticket", "triage"):
+        enqueue(
+            session,
+            ticket_id=ticket_id,
+            target="slack",
+            action=f"sync_{card}_card",
+            payload={"ticket_id": ticket_id},
+            key=f"ticket:{ticket_id}:{card}_card:{reason}",
+        )
+
+
 @dataclass(frozen=True)
 class ThreadReply:
     """A reply that sat in the thread before the ticket existed: it becomes a comment."""
@@ -185,7 +198,7 @@ class TicketService:
                 payload={**new.confirmation, "ticket_id": ticket.id},
                 key=f"ticket:{ticket.id}:confirmation",
             )
-        self._cards_changed(session, ticket.id, reason="created")
+        sync_cards(session, ticket.id, reason="created")
         return Created(ticket.id, key, new=True)
 
     # changes ---------------------------------------------------------------------------------
@@ -223,7 +236,7 @@ class TicketService:
                     payload={"ticket_id": ticket_id, "moved_to": ticket.team, "actor": actor},
                     key=f"ticket:{ticket_id}:retire_triage:{reason}",
                 )
-            self._cards_changed(session, ticket_id, reason=reason)
+            sync_cards(session, ticket_id, reason=reason)
             if isinstance(change, SetStatus):
                 enqueue(
                     session,
@@ -236,18 +249,6 @@ class TicketService:
             return applied
 
     # cards -----------------------------------------------------------------------------------
-
-    def _cards_changed(self, session: Session, ticket_id: int, *, reason: str) -> None:
-        """Ask the relay to bring both cards up to date (rendered from state when it runs)."""
-        for card in ("ticket", "triage"):
-            enqueue(
-                session,
-                ticket_id=ticket_id,
-                target="slack",
-                action=f"sync_{card}_card",
-                payload={"ticket_id": ticket_id},
-                key=f"ticket:{ticket_id}:{card}_card:{reason}",
-            )
 
     def record_card(self, ticket_id: int, card: str, channel: str, ts: str) -> None:
         """Remember where a card was posted, so later changes update it in place. The triage
