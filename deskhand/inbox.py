@@ -66,13 +66,15 @@ class Inbox:
                 received_at=utcnow(),
             )
             .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(InboxRow.id)
         )
         try:
             with Session(self.engine) as session, session.begin():
-                result = session.execute(statement)
+                # RETURNING, not rowcount: psycopg reports -1 rows for ON CONFLICT DO NOTHING.
+                stored = session.execute(statement).first() is not None
         except (OperationalError, InterfaceError) as exc:
             raise InboxUnavailableError(str(exc.orig or exc)) from exc
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return stored
 
     def pending(self) -> int:
         with Session(self.engine) as session:

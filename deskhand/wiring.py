@@ -36,6 +36,7 @@ from deskhand.inbox import Inbox, InboxWorker
 from deskhand.intake import ReactionIntake
 from deskhand.notices import Notices
 from deskhand.outbox import OutboxRelay
+from deskhand.sweep import ThreadSweep
 from deskhand.teams import sync_teams
 from deskhand.tickets.service import TicketService
 from deskhand.wiring_requests import plug_requests
@@ -131,6 +132,7 @@ def build(
     signing_secret: str | None,
     database_url: str | None = None,
     slack_timeout: int = SLACK_TIMEOUT,
+    sweep_interval: float = 60.0,
 ) -> Deskhand:
     """Everything wired for ``config``; ``slack_timeout`` is how long a Web API call may take
     before it counts as an unknown outcome."""
@@ -194,6 +196,17 @@ def build(
 
     inbox_loop = Loop("inbox", inbox_step)
 
+    sweep = ThreadSweep(
+        engine, chat, inbox, reopen_days=config.slack.reopen_days, interval=sweep_interval
+    )
+
+    def sweep_step() -> int:
+        if sweep.run_when_due():
+            inbox_loop.wake.set()  # the replies it found wait in the inbox
+        return 0  # a Loop repeats a step that did work at once: the sweep waits its interval
+
+    sweep_loop = Loop("sweep", sweep_step, interval=sweep.interval)
+
     def wake() -> None:
         inbox_loop.wake.set()
         outbox_loop.wake.set()
@@ -215,5 +228,5 @@ def build(
         inbox=inbox,
         tickets=tickets,
         relay=relay,
-        loops=[inbox_loop, outbox_loop],
+        loops=[inbox_loop, outbox_loop, sweep_loop],
     )
