@@ -12,9 +12,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from bot import text as t
-from bot.slack_port import SlackChatPort
 from deskhand.outbox import OutboxTask
-from deskhand.ports import RejectedError
+from deskhand.ports import ChatPort, RejectedError
 from deskhand.tickets.service import TicketService
 from deskhand.tickets.threads import attach_thread
 
@@ -25,18 +24,8 @@ CONFIRMATION_EVENT = "deskhand_confirmation"
 """``event_type`` of the metadata on Deskhand's intake posts (confirmations and offers)."""
 
 
-class DirectMessagePort(SlackChatPort):
-    """The chat port plus opening a DM: the confirmation must know the DM's channel id, since
-    the ticket's thread (and the replies Slack reports) live under that id, not the user's."""
-
-    def open_dm(self, user: str) -> str:
-        response = self._call(lambda: self.client.conversations_open(users=user))
-        assert response is not None
-        return str(response["channel"]["id"])
-
-
 class IntakePosts:
-    def __init__(self, chat: DirectMessagePort, tickets: TicketService, engine: Engine) -> None:
+    def __init__(self, chat: ChatPort, tickets: TicketService, engine: Engine) -> None:
         self.chat = chat
         self.tickets = tickets
         self.engine = engine

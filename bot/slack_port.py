@@ -119,6 +119,11 @@ class SlackChatPort:
             write=True,
         )
 
+    def open_dm(self, user: str) -> str:
+        response = self._call(partial(self.client.conversations_open, users=user))
+        assert response is not None
+        return str(response["channel"]["id"])
+
     def publish_home(self, user: str, view: dict[str, Any]) -> None:
         self._call(partial(self.client.views_publish, user_id=user, view=view), write=True)
 

@@ -90,6 +90,9 @@ class ChatPort(Protocol):
 
     def post_ephemeral(self, channel: str, user: str, text: str) -> None: ...
 
+    def open_dm(self, user: str) -> str:
+        """The id of the bot's DM with ``user`` (replies there carry this id, not the user's)."""
+
     def publish_home(self, user: str, view: dict[str, Any]) -> None:
         """Show ``view`` as the user's App Home."""
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from slack_bolt import App
 
-from bot.confirmations import DirectMessagePort, IntakePosts
+from bot.confirmations import IntakePosts
 from bot.listeners import requests as request_listeners
 from bot.slack_port import SlackChatPort
 from deskhand.config import Config
@@ -50,7 +50,7 @@ def plug_requests(
             ChannelMessage.KIND: messages.channel_message,
         }
     )
-    posts = IntakePosts(DirectMessagePort(chat.client, pacer=chat.pacer), tickets, engine)
+    posts = IntakePosts(chat, tickets, engine)
     relay.executors.update(
         {
             "ticket_confirmation": posts.ticket_confirmation,
