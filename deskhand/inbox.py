@@ -19,7 +19,8 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from deskhand.ports import PortError, RateLimitedError
-from storage.claims import claim, complete, release
+from storage.claims import claim, complete_many, release
+from storage.engine import write_turn
 from storage.models import InboxRow
 from storage.types import utcnow
 
@@ -69,9 +70,10 @@ class Inbox:
             .returning(InboxRow.id)
         )
         try:
-            with Session(self.engine) as session, session.begin():
-                # RETURNING, not rowcount: psycopg reports -1 rows for ON CONFLICT DO NOTHING.
-                stored = session.execute(statement).first() is not None
+            # Core, not the ORM: this runs before every ack. RETURNING, not rowcount: psycopg
+            # reports -1 rows for ON CONFLICT DO NOTHING.
+            with write_turn(self.engine), self.engine.begin() as connection:
+                stored = connection.execute(statement).first() is not None
         except (OperationalError, InterfaceError) as exc:
             raise InboxUnavailableError(str(exc.orig or exc)) from exc
         return stored
@@ -92,13 +94,15 @@ class InboxWorker:
         self.handlers = dict(handlers)
         self.owner = owner
 
-    def run_once(self, limit: int = 20) -> int:
+    def run_once(self, limit: int = 50) -> int:
         rows = claim(self.engine, InboxRow, self.owner, lease=LEASE, limit=limit)
-        for row in rows:
-            self._process(row)
+        done = [row.id for row in rows if self._process(row)]
+        # One write for the whole batch: on SQLite every write waits its turn with the acks.
+        complete_many(self.engine, InboxRow, done, self.owner)
         return len(rows)
 
-    def _process(self, row: InboxRow) -> None:
+    def _process(self, row: InboxRow) -> bool:
+        """Handle one row; True when it is done (failures are released for a retry)."""
         handler = self.handlers.get(row.kind)
         if handler is None:
             release(
@@ -110,7 +114,7 @@ class InboxWorker:
                 retry_at=None,
             )
             log.error("inbox row %s: no handler for kind %s", row.id, row.kind)
-            return
+            return False
         try:
             handler(row.payload)
         except RateLimitedError as exc:
@@ -122,7 +126,7 @@ class InboxWorker:
                 error=str(exc),
                 retry_at=utcnow() + timedelta(seconds=exc.retry_after),
             )
-            return
+            return False
         except Exception as exc:  # every failure is recorded on the row and logged
             retry_at = None if row.attempts >= MAX_ATTEMPTS else utcnow() + backoff(row.attempts)
             level = logging.WARNING if isinstance(exc, PortError) else logging.ERROR
@@ -137,8 +141,8 @@ class InboxWorker:
             release(
                 self.engine, InboxRow, row.id, self.owner, error=repr(exc)[:2000], retry_at=retry_at
             )
-            return
-        complete(self.engine, InboxRow, row.id, self.owner)
+            return False
+        return True
 
 
 def backoff(attempts: int) -> timedelta:

@@ -28,7 +28,8 @@ class Loop:
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         self.wake.set()
-        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self._thread.join(timeout)
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Engine, and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from storage.engine import write_turn
 from storage.models import ClaimableMixin
 from storage.types import utcnow
 
@@ -67,7 +68,11 @@ def claim(
         .returning(model.id)
     )
     options: dict[str, Any] = {} if postgres else {"sqlite_begin": "IMMEDIATE"}
-    with engine.connect().execution_options(**options) as connection, connection.begin():
+    with (
+        write_turn(engine),
+        engine.connect().execution_options(**options) as connection,
+        connection.begin(),
+    ):
         ids = sorted(connection.execute(statement).scalars())
     if not ids:
         return []
@@ -83,6 +88,22 @@ def complete(
     """Mark a claimed row done (setting ``values`` too); False if the lease was lost to another
     worker meanwhile."""
     return _finish(engine, model, row_id, owner, status="done", last_error=None, **values)
+
+
+def complete_many(
+    engine: Engine, model: type[ClaimableMixin], row_ids: Sequence[int], owner: str
+) -> int:
+    """Mark many claimed rows done in one transaction; how many this owner still held."""
+    if not row_ids:
+        return 0
+    statement = (
+        update(model)
+        .where(model.id.in_(row_ids), model.status == "claimed", model.lease_owner == owner)
+        .values(status="done", lease_owner=None, lease_until=None, last_error=None)
+    )
+    with write_turn(engine), Session(engine) as session, session.begin():
+        result = session.execute(statement)
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def release(
@@ -114,7 +135,7 @@ def _finish(
         .where(model.id == row_id, model.status == "claimed", model.lease_owner == owner)
         .values(lease_owner=None, lease_until=None, **values)
     )
-    with Session(engine) as session, session.begin():
+    with write_turn(engine), Session(engine) as session, session.begin():
         result = session.execute(statement)
     return bool(result.rowcount)  # type: ignore[attr-defined]
 

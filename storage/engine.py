@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -60,6 +62,28 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
     return engine
 
 
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_LOCKS_LOCK = threading.Lock()
+
+
+@contextmanager
+def write_turn(engine: Engine) -> Iterator[None]:
+    """Wait for this process's turn to write, on SQLite.
+
+    SQLite takes one writer at a time; threads that collide otherwise wait in SQLite's busy
+    handler, which sleeps in growing steps (up to 100 ms) and turns a burst into long tails.
+    Queueing on a lock in the process hands the database over at once. On PostgreSQL, which
+    has row locks, this does nothing.
+    """
+    if not is_sqlite(engine):
+        yield
+        return
+    with _LOCKS_LOCK:
+        lock = _WRITE_LOCKS.setdefault(engine, threading.Lock())
+    with lock:
+        yield
+
+
 @contextmanager
 def writing(engine: Engine) -> Iterator[Session]:
     """A session for one write transaction, committed on success.
@@ -69,6 +93,7 @@ def writing(engine: Engine) -> Iterator[Session]:
     """
     options: dict[str, Any] = {"sqlite_begin": "IMMEDIATE"} if is_sqlite(engine) else {}
     with (
+        write_turn(engine),
         engine.connect().execution_options(**options) as connection,
         Session(connection, expire_on_commit=False) as session,
         session.begin(),
