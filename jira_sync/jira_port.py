@@ -1,0 +1,170 @@
+"""``JiraTrackerPort``: the core's ``TrackerPort`` on the pycontribs ``jira`` client (REST v2).
+
+Build it with :func:`connect`, which gives the client a timeout and no retries of its own: the
+library would otherwise retry 429s, 5xx and broken connections, POSTs included, and could create
+an issue twice. Retries belong to the outbox relay, which sees the core's errors.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+import jira
+
+from deskhand.ports import RejectedError
+from deskhand.tracker import IssueRef
+from jira_sync.errors import fit_body, fit_summary, translated
+
+Flavour = Literal["cloud", "server"]
+
+
+def _jql_string(value: str) -> str:
+    """``value`` as a quoted JQL string."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+class JiraTrackerPort:
+    """Jira Cloud or Server/Data Center through ``client``, which must not retry by itself."""
+
+    def __init__(self, client: jira.JIRA, flavour: Flavour) -> None:
+        if flavour not in ("cloud", "server"):
+            raise ValueError(f"flavour must be 'cloud' or 'server', not {flavour!r}")
+        self._client = client
+        self.flavour: Flavour = flavour
+
+    # -- issues ---------------------------------------------------------------------------------
+
+    def create_issue(
+        self,
+        project: str,
+        issue_type: str,
+        summary: str,
+        description: str,
+        labels: list[str],
+        fields: dict[str, Any],
+    ) -> IssueRef:
+        values: dict[str, Any] = {
+            **fields,
+            "project": {"key": project},
+            "issuetype": {"name": issue_type},
+            "summary": fit_summary(summary),
+            "description": fit_body(description),
+            "labels": list(labels),
+        }
+        with translated(write=True):
+            # No prefetch: one request, so a timeout can only be the create itself.
+            issue = self._client.create_issue(fields=values, prefetch=False)
+        return self._ref(str(issue.raw["key"]), str(issue.raw["id"]))
+
+    def find_by_label(self, project: str, label: str) -> IssueRef | None:
+        jql = (
+            f"project = {_jql_string(project)} AND labels = {_jql_string(label)} "
+            "ORDER BY created ASC"
+        )
+        with translated(write=False):
+            # Cloud: the client goes to /search/jql; Server: /search.
+            found = self._client.search_issues(jql, maxResults=1, fields="labels")
+        for issue in found:
+            if isinstance(issue, jira.Issue):
+                return self._ref(str(issue.key), str(issue.id))
+        return None
+
+    def issue_url(self, key: str) -> str:
+        return f"{self._client.server_url.rstrip('/')}/browse/{key}"
+
+    def set_priority(self, key: str, name: str) -> None:
+        self._put(f"issue/{key}", {"fields": {"priority": {"name": name}}})
+
+    def assign(self, key: str, account: str | None) -> None:
+        # The client's assign_issue() would look ``account`` up with a user search first.
+        field = "accountId" if self.flavour == "cloud" else "name"
+        self._put(f"issue/{key}/assignee", {field: account})
+
+    # -- comments -------------------------------------------------------------------------------
+
+    def add_comment(
+        self,
+        key: str,
+        body: str,
+        *,
+        internal: bool,
+        service_desk: bool,
+        visibility: tuple[str, str] | None,
+    ) -> str:
+        restricted: dict[str, str] | None = None
+        if internal and not service_desk:
+            if visibility is None:
+                raise RejectedError(
+                    "no-internal-visibility",
+                    "an internal note outside a service desk needs a comment visibility",
+                )
+            restricted = {"type": visibility[0], "value": visibility[1]}
+        with translated(write=True):
+            comment = self._client.add_comment(
+                key,
+                fit_body(body),
+                visibility=restricted,
+                is_internal=internal and service_desk,
+            )
+        return str(comment.id)
+
+    def update_comment(self, key: str, comment_id: str, body: str) -> None:
+        # Only the body: a JSM internal note stays internal, a visibility stays as it was.
+        self._put(f"issue/{key}/comment/{comment_id}", {"body": fit_body(body)})
+
+    # -- workflow -------------------------------------------------------------------------------
+
+    def transition_to(self, key: str, status_name: str, *, resolution: str | None) -> bool:
+        wanted = status_name.casefold()
+        with translated(write=False):
+            current = self._client.issue(key, fields="status").fields.status.name
+            if str(current).casefold() == wanted:
+                return True
+            available: list[dict[str, Any]] = self._client.transitions(
+                key, expand="transitions.fields"
+            )
+        match = next(
+            (t for t in available if str(t.get("to", {}).get("name", "")).casefold() == wanted),
+            None,
+        )
+        if match is None:
+            return False
+        fields: dict[str, Any] = {}
+        if resolution is not None and "resolution" in (match.get("fields") or {}):
+            fields["resolution"] = {"name": resolution}
+        with translated(write=True):
+            self._client.transition_issue(key, str(match["id"]), fields=fields)
+        return True
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _ref(self, key: str, ident: str) -> IssueRef:
+        return IssueRef(key=key, id=ident, url=self.issue_url(key))
+
+    def _put(self, path: str, payload: dict[str, Any]) -> None:
+        """One PUT to ``/rest/api/2/{path}`` through the client's session (auth, errors)."""
+        url = self._client._get_url(path)
+        with translated(write=True):
+            self._client._session.put(url, data=json.dumps(payload))
+
+
+def connect(
+    url: str, flavour: Flavour, account: str, token: str, timeout: float
+) -> JiraTrackerPort:
+    """A port on a new client: Cloud with Basic ``account`` (email) + API token, Server with
+    the token as a Bearer personal access token (``account`` is not needed there).
+
+    The client asks for ``/serverInfo`` at once, so a wrong URL or credential fails here.
+    """
+    if flavour not in ("cloud", "server"):
+        raise ValueError(f"flavour must be 'cloud' or 'server', not {flavour!r}")
+    with translated(write=False):
+        if flavour == "cloud":
+            client = jira.JIRA(
+                server=url, basic_auth=(account, token), timeout=timeout, max_retries=0
+            )
+        else:
+            client = jira.JIRA(server=url, token_auth=token, timeout=timeout, max_retries=0)
+    return JiraTrackerPort(client, flavour)
