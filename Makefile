@@ -15,6 +15,7 @@ test: lint
 
 # Quick versions of the benchmarks; each prints a table and writes bench/results/*.json.
 bench: $(STAMP)
+	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.reaction_storm
 
 lint: $(STAMP)
