@@ -30,7 +30,8 @@ from deskhand.ports import (
 )
 
 POSTS_PER_SECOND = 1.0
-POST_BURST = 3.0
+POST_BURST = 2.0
+"""A burst a little under what Slack allows, as margin for the network's jitter."""
 PAGE = 200
 
 

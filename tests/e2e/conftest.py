@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -85,21 +86,36 @@ def running(
     ws.add_channel("help-private", private=True, members=[ws.bot, *filter(None, people)])
     for name in extra_public_channels:
         ws.add_channel(name, members=[ws.bot])
+    with serving(sandbox_world, database_url, transport, config_text) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def serving(
+    world: SandboxWorld,
+    database_url: str,
+    transport: str,
+    config_text: str = CONFIG,
+    **build_options: Any,
+) -> Iterator[Running]:
+    """Deskhand built for ``world`` and connected to it over ``transport`` ('socket' or
+    'http'), stopped again afterwards."""
     http = transport == "http"
     deskhand = build(
-        config_for(sandbox_world, config_text),
-        bot_token=sandbox_world.slack.bot_token,
-        signing_secret=sandbox_world.slack.signing_secret if http else None,
+        config_for(world, config_text),
+        bot_token=world.slack.bot_token,
+        signing_secret=world.slack.signing_secret if http else None,
         database_url=database_url,
+        **build_options,
     )
     deskhand.start()
     with contextlib.ExitStack() as stack:
+        stack.callback(deskhand.stop)
         if http:
             server = stack.enter_context(LoopbackServer(flask_app(deskhand.app)))
-            sandbox_world.slack.deliver_http(f"{server.url}{EVENTS_PATH}")
+            world.slack.deliver_http(f"{server.url}{EVENTS_PATH}")
         else:
-            socket_server = sandbox_world.slack.deliver_socket_mode()
-            deskhand.connect_socket_mode(sandbox_world.slack.app_token)
+            socket_server = world.slack.deliver_socket_mode()
+            deskhand.connect_socket_mode(world.slack.app_token)
             assert socket_server.wait_for_connection(10)
-        stack.callback(deskhand.stop)
-        yield Running(sandbox_world, deskhand)
+        yield Running(world, deskhand)

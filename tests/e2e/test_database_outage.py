@@ -9,12 +9,9 @@ import pytest
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from bot.http import EVENTS_PATH, flask_app
-from deskhand.wiring import build
-from sandbox.httpserver import LoopbackServer
 from sandbox.world import SandboxWorld
 from storage.throwaway_postgres import PostgresServer
-from tests.e2e.conftest import Running, config_for
+from tests.e2e.conftest import Running, serving
 
 
 def allow_connections(server: PostgresServer, database: str, allowed: bool) -> None:
@@ -36,19 +33,8 @@ def allow_connections(server: PostgresServer, database: str, allowed: bool) -> N
 def on_postgres(
     sandbox_world: SandboxWorld, postgres: PostgresServer, postgres_url: str
 ) -> Iterator[tuple[Running, str]]:
-    deskhand = build(
-        config_for(sandbox_world),
-        bot_token=sandbox_world.slack.bot_token,
-        signing_secret=sandbox_world.slack.signing_secret,
-        database_url=postgres_url,
-    )
-    deskhand.start()
-    with LoopbackServer(flask_app(deskhand.app)) as server:
-        sandbox_world.slack.deliver_http(f"{server.url}{EVENTS_PATH}")
-        try:
-            yield Running(sandbox_world, deskhand), str(make_url(postgres_url).database)
-        finally:
-            deskhand.stop()
+    with serving(sandbox_world, postgres_url, "http") as running:
+        yield running, str(make_url(postgres_url).database)
 
 
 @pytest.mark.postgres

@@ -13,31 +13,17 @@ import requests
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from bot.http import EVENTS_PATH, flask_app
-from deskhand.wiring import build
-from sandbox.httpserver import LoopbackServer
 from sandbox.slack.signing import Signing, signed_headers
 from sandbox.world import SandboxWorld
 from storage.models import InboxRow
 from storage.types import utcnow
-from tests.e2e.conftest import Running, config_for
+from tests.e2e.conftest import Running, serving
 
 
 @pytest.fixture
 def http_running(sandbox_world: SandboxWorld, sqlite_url: str) -> Iterator[Running]:
-    deskhand = build(
-        config_for(sandbox_world),
-        bot_token=sandbox_world.slack.bot_token,
-        signing_secret=sandbox_world.slack.signing_secret,
-        database_url=sqlite_url,
-    )
-    deskhand.start()
-    with LoopbackServer(flask_app(deskhand.app)) as server:
-        sandbox_world.slack.deliver_http(f"{server.url}{EVENTS_PATH}")
-        try:
-            yield Running(sandbox_world, deskhand)
-        finally:
-            deskhand.stop()
+    with serving(sandbox_world, sqlite_url, "http") as running:
+        yield running
 
 
 def reaction_envelope(running: Running) -> dict[str, object]:
