@@ -7,6 +7,7 @@ it; run more replicas on PostgreSQL to scale out).
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from typing import Any
@@ -31,6 +32,10 @@ def _secret(value: Any) -> str | None:
 
 
 def serve(config: Config, secrets: Secrets, out: Console) -> None:
+    # INFO and above: slack_sdk logs request details (tokens among them) only at DEBUG.
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     socket_mode = config.slack.mode is SlackMode.SOCKET
     missing = secrets.missing_for(socket_mode=socket_mode, jira=False)
     if socket_mode:

@@ -11,11 +11,13 @@ import itertools
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.clock import Clock
 from sandbox.slack.errors import SlackError
+from sandbox.slack.model import Channel, Message, Token, Trigger, User, View
+
+__all__ = ["Channel", "Message", "Token", "Trigger", "User", "View", "Workspace"]
 
 EventListener = Callable[[dict[str, Any]], None]
 SANDBOX_BOT_TOKEN = "xoxb-sandbox-bot"  # noqa: S105 - a fake's fixed token, not a secret
@@ -24,88 +26,6 @@ SANDBOX_SIGNING_SECRET = "sandbox-signing-secret"  # noqa: S105
 TRIGGER_LIFETIME = 3.0
 """Real seconds a trigger_id stays valid after Slack sent it (a deadline the app under test
 must meet, so not scaled by the sandbox clock; tests may shorten ``Workspace.trigger_lifetime``)."""
-
-
-@dataclass
-class User:
-    id: str
-    name: str
-    real_name: str
-    email: str | None
-    tz: str = "UTC"
-    is_bot: bool = False
-    bot_id: str | None = None
-    app_id: str | None = None
-    deleted: bool = False
-
-
-@dataclass
-class Channel:
-    id: str
-    name: str
-    is_private: bool = False
-    is_im: bool = False
-    members: set[str] = field(default_factory=set)
-    created: int = 0
-    creator: str = ""
-    is_archived: bool = False
-    topic: str = ""
-    purpose: str = ""
-
-
-@dataclass
-class Message:
-    channel: str
-    ts: str
-    user: str
-    text: str
-    blocks: list[dict[str, Any]] = field(default_factory=list)
-    attachments: list[dict[str, Any]] = field(default_factory=list)
-    thread_ts: str | None = None
-    bot_id: str | None = None
-    app_id: str | None = None
-    metadata: dict[str, Any] | None = None
-    subtype: str | None = None
-    files: list[dict[str, Any]] = field(default_factory=list)
-    reactions: dict[str, list[str]] = field(default_factory=dict)
-    reply_ts: list[str] = field(default_factory=list)
-    edited: dict[str, str] | None = None
-    unfurl_links: bool = True
-    unfurl_media: bool = True
-
-    @property
-    def is_reply(self) -> bool:
-        return self.thread_ts is not None and self.thread_ts != self.ts
-
-
-@dataclass
-class View:
-    id: str
-    team_id: str
-    app_id: str
-    bot_id: str
-    user_id: str
-    body: dict[str, Any]
-    hash: str
-    root_view_id: str
-    previous_view_id: str | None = None
-    state: dict[str, Any] = field(default_factory=lambda: {"values": {}})
-
-
-@dataclass
-class Trigger:
-    id: str
-    user_id: str
-    issued_at: float
-    used: bool = False
-
-
-@dataclass
-class Token:
-    value: str
-    kind: str
-    """'bot', 'user' or 'app' (xapp- tokens only open Socket Mode connections)."""
-    user_id: str | None = None
 
 
 class Workspace:
