@@ -70,7 +70,10 @@ class CardSync:
         link = None
         if ticket.origin_channel and ticket.origin_ts:
             link = self.chat.permalink(ticket.origin_channel, ticket.origin_ts)
-        return dataclasses.replace(view, origin_permalink=link)
+        jira_url = None
+        if view.jira_key and self.config.jira is not None:
+            jira_url = f"{self.config.jira.url.rstrip('/')}/browse/{view.jira_key}"
+        return dataclasses.replace(view, origin_permalink=link, jira_url=jira_url)
 
     def _sync(
         self,

@@ -34,13 +34,15 @@ from deskhand.events import (
 from deskhand.home import HomeRequests
 from deskhand.inbox import Inbox, InboxWorker
 from deskhand.intake import ReactionIntake
+from deskhand.jira_link import JiraIssues
 from deskhand.notices import Notices
-from deskhand.outbox import OutboxRelay
+from deskhand.outbox import OutboxExecutor, OutboxRelay
 from deskhand.sweep import ThreadSweep
 from deskhand.teams import sync_teams
 from deskhand.tickets.service import TicketService
 from deskhand.wiring_requests import plug_requests
 from deskhand.workers import Loop
+from jira_sync.jira_port import connect as connect_jira
 from storage.claims import release_all_claims
 from storage.engine import is_sqlite, make_engine
 from storage.migrate import upgrade
@@ -133,6 +135,7 @@ def build(
     database_url: str | None = None,
     slack_timeout: int = SLACK_TIMEOUT,
     sweep_interval: float = 60.0,
+    jira_token: str | None = None,
 ) -> Deskhand:
     """Everything wired for ``config``; ``slack_timeout`` is how long a Web API call may take
     before it counts as an unknown outcome."""
@@ -173,6 +176,18 @@ def build(
     )
     cards = CardSync(chat, tickets, config, agents)
     notices = SlackNotices(chat, tickets, config)
+    executors: dict[str, OutboxExecutor] = {}
+    if config.jira is not None and jira_token is not None:
+        tracker = connect_jira(
+            config.jira.url,
+            config.jira.flavour.value,
+            config.jira.account,
+            jira_token,
+            config.jira.timeout_seconds,
+        )
+        executors["create_jira_issue"] = JiraIssues(
+            engine, config, tracker, chat, tickets
+        ).create_issue
     relay = OutboxRelay(
         engine,
         {
@@ -183,6 +198,7 @@ def build(
             "ephemeral": notices.ephemeral,
             "publish_home": HomeView(chat, engine, config, agents).publish,
             "post_public_reply": PublicReplies(chat, tickets, engine).post,
+            **executors,
         },
         owner=owner,
     )

@@ -131,7 +131,7 @@ class TicketService:
             update(Team)
             .where(Team.name == new.team)
             .values(next_number=Team.next_number + 1)
-            .returning(Team.next_number, Team.key_prefix)
+            .returning(Team.next_number, Team.key_prefix, Team.jira_project)
         ).first()
         if number is None:
             raise KeyError(f"unknown team {new.team!r}")
@@ -199,6 +199,15 @@ class TicketService:
                 key=f"ticket:{ticket.id}:confirmation",
             )
         sync_cards(session, ticket.id, reason="created")
+        if number.jira_project:  # the team works in Jira: the ticket gets an issue there
+            enqueue(
+                session,
+                ticket_id=ticket.id,
+                target="jira",
+                action="create_jira_issue",
+                payload={"ticket_id": ticket.id},
+                key=f"ticket:{ticket.id}:jira:create",
+            )
         return Created(ticket.id, key, new=True)
 
     # changes ---------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 
 from bot.http import EVENTS_PATH, flask_app
 from deskhand.config import Config, parse_config
+from deskhand.config.schema import JiraFlavour
 from deskhand.wiring import Deskhand, build
 from sandbox.httpserver import LoopbackServer
 from sandbox.world import SandboxWorld
@@ -48,9 +49,21 @@ class Running:
 
 
 def config_for(world: SandboxWorld, text: str = CONFIG) -> Config:
+    """``text`` pointed at the sandbox: its Slack, and its Jira when the text has a jira
+    section (whose url, flavour and account the sandbox decides)."""
     config = parse_config(text)
-    slack = config.slack.model_copy(update={"api_url": world.slack.api_url})
-    return config.model_copy(update={"slack": slack})
+    update: dict[str, Any] = {
+        "slack": config.slack.model_copy(update={"api_url": world.slack.api_url})
+    }
+    if config.jira is not None:
+        update["jira"] = config.jira.model_copy(
+            update={
+                "url": world.jira.url,
+                "flavour": JiraFlavour(world.jira.flavour),
+                "account": world.jira.bot.email,
+            }
+        )
+    return config.model_copy(update=update)
 
 
 @pytest.fixture(params=["socket", "http"])
@@ -106,6 +119,7 @@ def serving(
         bot_token=world.slack.bot_token,
         signing_secret=world.slack.signing_secret if http else None,
         database_url=database_url,
+        jira_token=world.jira.api_token,
         **build_options,
     )
     deskhand.start()
