@@ -31,6 +31,15 @@ def _secret(value: Any) -> str | None:
     return value.get_secret_value() if value is not None else None
 
 
+def _jira_token(config: Config, secrets: Secrets) -> str | None:
+    token = _secret(secrets.jira_token)
+    if config.jira is not None and token is None:
+        logging.getLogger(__name__).warning(
+            "config.yaml has a jira section but DESKHAND_JIRA_TOKEN is not set: no Jira sync"
+        )
+    return token
+
+
 def serve(config: Config, secrets: Secrets, out: Console) -> None:
     # INFO and above: slack_sdk logs request details (tokens among them) only at DEBUG.
     logging.basicConfig(
@@ -51,7 +60,9 @@ def serve(config: Config, secrets: Secrets, out: Console) -> None:
 
 
 def _serve_socket_mode(config: Config, secrets: Secrets, bot_token: str, out: Console) -> None:
-    deskhand = build(config, bot_token=bot_token, signing_secret=None)
+    deskhand = build(
+        config, bot_token=bot_token, signing_secret=None, jira_token=_jira_token(config, secrets)
+    )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -89,7 +100,12 @@ def _serve_http(config: Config, secrets: Secrets, bot_token: str, out: Console) 
     holder: list[Deskhand] = []
 
     def load() -> Any:
-        deskhand = build(config, bot_token=bot_token, signing_secret=signing_secret)
+        deskhand = build(
+            config,
+            bot_token=bot_token,
+            signing_secret=signing_secret,
+            jira_token=_jira_token(config, secrets),
+        )
         deskhand.start()
         holder.append(deskhand)
         return flask_app(deskhand.app)

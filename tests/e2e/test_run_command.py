@@ -95,3 +95,44 @@ def _healthy(port: int) -> bool:
         return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok
     except requests.ConnectionError:
         return False
+
+
+def test_run_with_a_jira_token_creates_the_issue(tmp_path: Path) -> None:
+    with SandboxWorld() as world:
+        config = tmp_path / "config.yaml"
+        write_config(config, world, "socket", free_port())
+        text = config.read_text().replace(
+            "  - {name: IT, key_prefix: IT, triage_channel: it-triage}\n",
+            "  - {name: IT, key_prefix: IT, triage_channel: it-triage, jira: {project: IT}}\n",
+        )
+        text += (
+            f"jira: {{url: '{world.jira.url}', flavour: {world.jira.flavour}, "
+            f"account: '{world.jira.bot.email}', timeout_seconds: 5}}\n"
+        )
+        config.write_text(text)
+        env = {
+            **os.environ,
+            "DESKHAND_SLACK_BOT_TOKEN": world.slack.bot_token,
+            "DESKHAND_SLACK_APP_TOKEN": world.slack.app_token,
+            "DESKHAND_JIRA_TOKEN": world.jira.api_token,
+        }
+        server = world.slack.deliver_socket_mode()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "deskhand", "run", "--config", str(config)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            assert server.wait_for_connection(30)
+            slack = world.slack.driver
+            question = slack.user("alice").post("#help", "Monitor is blank")
+            slack.user("bob").react(question, "ticket")
+            assert eventually(lambda: len(world.jira.state.issues) == 1)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            output, _ = process.communicate(timeout=30)
+        assert process.returncode == 0, output
+        [issue] = world.jira.state.issues.values()
+        assert issue.summary == "[IT-1] Monitor is blank"
