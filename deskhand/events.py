@@ -149,3 +149,49 @@ class ReplyToRequester(Event):
     thread_ts: str | None
     text: str
     ref: str = ""
+
+
+@dataclass(frozen=True)
+class JiraIssueSeen(Event):
+    """Jira's state of an issue as a webhook or the poller saw it.
+
+    The core applies it only where it is newer (``updated``) than the last state it applied and
+    differs from the ticket, so duplicates, reordered webhooks and the poller's overlapping
+    windows change nothing twice.
+    """
+
+    KIND: ClassVar[str] = "jira_issue_seen"
+    issue_key: str
+    updated: str
+    """Jira's ``fields.updated``, ISO 8601 with an offset."""
+    actor: str | None
+    """Who made the change (Cloud account id, Server username); None when polled."""
+    status: str | None
+    """The status's name."""
+    priority: str | None
+    """The priority's name."""
+    assignee: str | None
+    """Cloud account id or Server username; None when unassigned."""
+    assignee_name: str | None = None
+    assignee_email: str | None = None
+    deleted: bool = False
+    """The issue was deleted in Jira."""
+
+
+@dataclass(frozen=True)
+class JiraCommentSeen(Event):
+    """A comment of an issue as a webhook or the poller saw it (created, edited or deleted)."""
+
+    KIND: ClassVar[str] = "jira_comment_seen"
+    issue_key: str
+    comment_id: str
+    updated: str
+    """The comment's ``updated``, ISO 8601 with an offset."""
+    author: str | None
+    """Cloud account id or Server username of the comment's author."""
+    author_name: str
+    body: str
+    """Jira wiki markup, as written."""
+    internal: bool
+    """A JSM internal comment (``jsdPublic: false``) or one restricted by a visibility."""
+    deleted: bool = False

@@ -95,6 +95,8 @@ class Ticket(Base):
     triage_channel: Mapped[str | None] = mapped_column(String(32))
     triage_ts: Mapped[str | None] = mapped_column(String(32))
     jira_key: Mapped[str | None] = mapped_column(String(32), unique=True)
+    jira_updated: Mapped[datetime | None]
+    """Jira's ``updated`` time of the newest issue state applied: older news is ignored."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     first_response_at: Mapped[datetime | None]
@@ -147,6 +149,8 @@ class Comment(Base):
     slack_channel: Mapped[str | None] = mapped_column(String(32))
     slack_ts: Mapped[str | None] = mapped_column(String(32))
     jira_comment_id: Mapped[str | None] = mapped_column(String(32))
+    jira_updated: Mapped[datetime | None]
+    """Jira's ``updated`` time of the comment's newest version applied."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     deleted_at: Mapped[datetime | None]
@@ -224,3 +228,13 @@ class OutboxRow(ClaimableMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     done_at: Mapped[datetime | None]
     result: Mapped[dict[str, Any] | None] = mapped_column()
+
+
+class SyncCursor(Base):
+    """Where a reader of another system got to, e.g. the Jira poller's last window."""
+
+    __tablename__ = "sync_cursors"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[datetime]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
