@@ -23,6 +23,7 @@ from slack_sdk.web import SlackResponse
 from deskhand.ports import (
     ChannelInfo,
     ChatMessage,
+    Person,
     RateLimitedError,
     RejectedError,
     UnavailableError,
@@ -33,6 +34,8 @@ POSTS_PER_SECOND = 1.0
 POST_BURST = 2.0
 """A burst a little under what Slack allows, as margin for the network's jitter."""
 PAGE = 200
+PEOPLE_TTL = 600.0
+"""Seconds a looked-up person is remembered: names and emails rarely change."""
 
 
 class ChannelPacer:
@@ -67,6 +70,7 @@ class SlackChatPort:
         self.pacer = pacer or ChannelPacer()
         self._channel_ids: dict[str, str] = {}
         self._ids_lock = threading.Lock()
+        self._people: dict[str, tuple[float, Person | None]] = {}
 
     # writes ----------------------------------------------------------------------------------
 
@@ -196,6 +200,43 @@ class SlackChatPort:
         )
         return str(response["permalink"]) if response is not None else None
 
+    # people ----------------------------------------------------------------------------------
+
+    def person(self, user: str) -> Person | None:
+        key = f"id:{user}"
+        cached = self._remembered(key)
+        if cached is not None:
+            return cached[1]
+        response = self._call(
+            lambda: self.client.users_info(user=user), missing=("user_not_found",)
+        )
+        found = _person(response["user"]) if response is not None else None
+        self._remember(key, found)
+        return found
+
+    def user_by_email(self, email: str) -> str | None:
+        key = f"email:{email.casefold()}"
+        cached = self._remembered(key)
+        if cached is not None:
+            return cached[1].id if cached[1] is not None else None
+        response = self._call(
+            lambda: self.client.users_lookupByEmail(email=email), missing=("users_not_found",)
+        )
+        found = _person(response["user"]) if response is not None else None
+        self._remember(key, found)
+        return found.id if found is not None else None
+
+    def _remembered(self, key: str) -> tuple[float, Person | None] | None:
+        with self._ids_lock:
+            entry = self._people.get(key)
+        if entry is None or time.monotonic() - entry[0] > PEOPLE_TTL:
+            return None
+        return entry
+
+    def _remember(self, key: str, person: Person | None) -> None:
+        with self._ids_lock:
+            self._people[key] = (time.monotonic(), person)
+
     # errors ----------------------------------------------------------------------------------
 
     def _pages(
@@ -269,3 +310,15 @@ def _channel(body: dict[str, Any]) -> ChannelInfo:
         is_im=bool(body.get("is_im")),
         is_member=bool(body.get("is_member", True)),
     )
+
+
+def _person(body: dict[str, Any]) -> Person:
+    profile = body.get("profile") or {}
+    name = (
+        profile.get("real_name")
+        or body.get("real_name")
+        or profile.get("display_name")
+        or body.get("name")
+        or body["id"]
+    )
+    return Person(id=str(body["id"]), name=str(name), email=profile.get("email") or None)

@@ -15,6 +15,7 @@ from deskhand.domain import Origin, TicketStatus
 from deskhand.events import ReplyToRequester, ThreadReply
 from deskhand.notices import Notices
 from deskhand.outbox import enqueue
+from deskhand.tickets import tracker_rows
 from deskhand.tickets.changes import SetStatus, apply
 from deskhand.tickets.service import sync_cards
 from deskhand.tickets.timeline import record
@@ -84,6 +85,8 @@ class Conversation:
                 payload={"ticket_id": ticket.id, "comment_id": comment.id},
                 key=f"reply:{event.ref}",
             )
+            if tracker_rows.works_in_jira(session, ticket.team):
+                tracker_rows.add_comment(session, ticket.id, comment.id)
 
     def handle(self, payload: dict[str, object]) -> None:
         reply = ThreadReply.from_payload(dict(payload))
@@ -106,17 +109,19 @@ class Conversation:
             )
             if known is not None or reply.ts == ticket.origin_ts:
                 return  # delivered again, or the very message that became the ticket
-            session.add(
-                Comment(
-                    ticket_id=ticket.id,
-                    author=reply.user,
-                    body=body,
-                    visibility="internal" if internal else "public",
-                    origin=Origin.SLACK.value,
-                    slack_channel=reply.channel,
-                    slack_ts=reply.ts,
-                )
+            comment = Comment(
+                ticket_id=ticket.id,
+                author=reply.user,
+                body=body,
+                visibility="internal" if internal else "public",
+                origin=Origin.SLACK.value,
+                slack_channel=reply.channel,
+                slack_ts=reply.ts,
             )
+            session.add(comment)
+            session.flush()
+            if tracker_rows.works_in_jira(session, ticket.team):
+                tracker_rows.add_comment(session, ticket.id, comment.id)
             kind = "note_added" if internal else "commented"
             record(
                 session,
@@ -155,6 +160,8 @@ class Conversation:
         )
         session.flush()
         sync_cards(session, ticket.id, reason=f"event:{event.id}")
+        if tracker_rows.works_in_jira(session, ticket.team):
+            tracker_rows.push_field(session, ticket.id, "status", reason=f"event:{event.id}")
 
     def _may_reopen(self, ticket: Ticket) -> bool:
         closed = ticket.closed_at or ticket.resolved_at

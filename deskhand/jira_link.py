@@ -8,14 +8,16 @@ asked to show the key.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine
 
 from deskhand.config import Config
-from deskhand.domain import Origin
+from deskhand.domain import Origin, Priority
 from deskhand.outbox import OutboxTask
 from deskhand.ports import ChatPort
+from deskhand.tickets import tracker_rows
 from deskhand.tickets.service import TicketService, sync_cards
 from deskhand.tickets.timeline import record
 from deskhand.tracker import TrackerPort, ticket_label
@@ -33,12 +35,16 @@ class JiraIssues:
         tracker: TrackerPort,
         chat: ChatPort,
         tickets: TicketService,
+        *,
+        to_tracker_text: Callable[[str], str] = str,
     ) -> None:
+        """``to_tracker_text`` turns Slack text into the tracker's markup."""
         self.engine = engine
         self.config = config
         self.tracker = tracker
         self.chat = chat
         self.tickets = tickets
+        self.to_tracker_text = to_tracker_text
 
     def create_issue(self, task: OutboxTask) -> dict[str, Any]:
         ticket = self.tickets.get(int(task.payload["ticket_id"]))
@@ -56,7 +62,7 @@ class JiraIssues:
                 f"[{ticket.key}] {ticket.title}",
                 self._description(ticket),
                 [LABEL, label],
-                {},
+                self._fields(ticket),
             )
         with writing(self.engine) as session:
             row = session.get(Ticket, ticket.id)
@@ -74,15 +80,64 @@ class JiraIssues:
             )
             session.flush()
             sync_cards(session, row.id, reason=f"jira:{issue.key}")
+            if not row.private_origin:
+                tracker_rows.add_remote_link(session, row.id)
         return {"key": issue.key}
 
     def _description(self, ticket: Ticket) -> str:
-        lines = [ticket.description, "", f"Requested in Slack by user {ticket.requester}."]
-        if ticket.origin_channel and ticket.origin_ts and not ticket.private_origin:
-            link = self.chat.permalink(ticket.origin_channel, ticket.origin_ts)
-            if link:
-                lines.append(f"Slack thread: {link}")
-        for name, value in ticket.fields.items():
-            lines.append(f"* {name}: {value}")
+        person = self.chat.person(ticket.requester)
+        who = person.name if person is not None else ticket.requester
+        if person is not None and person.email:
+            who += f" ({person.email})"
+        lines = [self.to_tracker_text(ticket.description), "", f"Requested in Slack by {who}."]
+        link = self.thread_link(ticket)
+        if link:
+            lines.append(f"Slack thread: {link}")
+        if ticket.fields:
+            lines.append("")
+            labels = self._field_labels(ticket.team)
+            for name, value in ticket.fields.items():
+                lines.append(f"* {labels.get(name, name)}: {self.to_tracker_text(str(value))}")
         lines.append(f"Deskhand ticket {ticket.key}")
         return "\n".join(lines)
+
+    def _fields(self, ticket: Ticket) -> dict[str, Any]:
+        """Mapped form answers and the priority, as Jira fields."""
+        jira = self.config.jira
+        if jira is None:
+            return {}
+        values: dict[str, Any] = {
+            jira.field_map[name]: str(value)
+            for name, value in ticket.fields.items()
+            if name in jira.field_map
+        }
+        priority = jira.priority_map.get(Priority(ticket.priority))
+        if priority:
+            values["priority"] = {"name": priority}
+        return values
+
+    def thread_link(self, ticket: Ticket) -> str | None:
+        """The Slack permalink of the request, unless it came from somewhere private."""
+        if ticket.private_origin:
+            return None
+        channel, ts = ticket.origin_channel, ticket.origin_ts
+        if channel is None or ts is None:
+            channel, ts = ticket.thread_channel, ticket.thread_ts
+        if channel is None or ts is None:
+            return None
+        return self.chat.permalink(channel, ts)
+
+    def remote_link(self, task: OutboxTask) -> dict[str, Any]:
+        """Link the issue back to the ticket's Slack thread (idempotent on Jira's side)."""
+        ticket = self.tickets.get(int(task.payload["ticket_id"]))
+        if ticket.jira_key is None:
+            return {"skipped": "no issue"}
+        link = self.thread_link(ticket)
+        if link is None:
+            return {"skipped": "no public thread"}
+        self.tracker.add_remote_link(ticket.jira_key, link, f"Slack thread of {ticket.key}")
+        return {"linked": link}
+
+    def _field_labels(self, team_name: str) -> dict[str, str]:
+        team = self.config.team(team_name)
+        return {field.id: field.label for form in team.forms for field in form.fields}

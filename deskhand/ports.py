@@ -39,6 +39,16 @@ class RejectedError(PortError):
 
 
 @dataclass(frozen=True)
+class Person:
+    """Someone in Slack, as far as the sync needs them: what to call them, how to find them
+    in another system."""
+
+    id: str
+    name: str
+    email: str | None
+
+
+@dataclass(frozen=True)
 class ChatMessage:
     channel: str
     ts: str
@@ -113,3 +123,9 @@ class ChatPort(Protocol):
     def members(self, channel: str) -> set[str]: ...
 
     def permalink(self, channel: str, ts: str) -> str | None: ...
+
+    def person(self, user: str) -> Person | None:
+        """Name and email of ``user``, or None if there is no such user."""
+
+    def user_by_email(self, email: str) -> str | None:
+        """The id of the (human) user with ``email``, if there is one."""

@@ -84,3 +84,17 @@ class TrackerPort(Protocol):
 
     def issue_url(self, key: str) -> str:
         """The issue's page for people (``…/browse/KEY``)."""
+
+    def me(self) -> str:
+        """Deskhand's own account (Cloud account id, Server username): what it writes in Jira
+        comes back from Jira by this author, and is dropped there."""
+
+    def account_for_email(self, email: str) -> str | None:
+        """The active Jira account whose email is ``email``, if Jira shows one."""
+
+    def find_comment(self, key: str, body: str) -> str | None:
+        """The id of Deskhand's own comment on ``key`` whose body is ``body`` as it would be
+        sent (after an unknown outcome: did the comment get there?)."""
+
+    def add_remote_link(self, key: str, url: str, title: str) -> None:
+        """Link ``url`` from the issue; adding the same ``url`` again changes nothing."""

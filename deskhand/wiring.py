@@ -20,6 +20,8 @@ from bot.home import HomeView
 from bot.notices import SlackNotices
 from bot.replies import PublicReplies
 from bot.slack_port import SlackChatPort
+from bot.text import escape as from_jira
+from bot.tracker_comments import TrackerComments
 from deskhand.agents import AgentDirectory
 from deskhand.card_actions import CardActions
 from deskhand.config import Config
@@ -27,6 +29,8 @@ from deskhand.conversation import Conversation
 from deskhand.events import (
     CardAction,
     HomeOpened,
+    JiraCommentSeen,
+    JiraIssueSeen,
     ReactionAdded,
     ReplyToRequester,
     ThreadReply,
@@ -40,6 +44,8 @@ from deskhand.outbox import OutboxExecutor, OutboxRelay
 from deskhand.sweep import ThreadSweep
 from deskhand.teams import sync_teams
 from deskhand.tickets.service import TicketService
+from deskhand.tracker_inbound import TrackerInbound
+from deskhand.tracker_sync import TrackerSync
 from deskhand.wiring_requests import plug_requests
 from deskhand.workers import Loop
 from jira_sync.jira_port import connect as connect_jira
@@ -49,6 +55,12 @@ from storage.migrate import upgrade
 from storage.models import InboxRow, OutboxRow
 
 log = logging.getLogger(__name__)
+
+
+def to_jira(text: str) -> str:
+    """Slack text as Jira shows it (until the markup converter is plugged in)."""
+    return text
+
 
 SLACK_TIMEOUT = 10
 SOCKET_PING_INTERVAL = 10.0
@@ -175,8 +187,12 @@ def build(
         owner=owner,
     )
     cards = CardSync(chat, tickets, config, agents)
+    tracker_comments = TrackerComments(chat, engine, config, from_tracker_text=from_jira)
     notices = SlackNotices(chat, tickets, config)
-    executors: dict[str, OutboxExecutor] = {}
+    executors: dict[str, OutboxExecutor] = {
+        "post_tracker_comment": tracker_comments.post,
+        "update_tracker_comment": tracker_comments.update,
+    }
     if config.jira is not None and jira_token is not None:
         tracker = connect_jira(
             config.jira.url,
@@ -185,9 +201,20 @@ def build(
             jira_token,
             config.jira.timeout_seconds,
         )
-        executors["create_jira_issue"] = JiraIssues(
-            engine, config, tracker, chat, tickets
-        ).create_issue
+        issues = JiraIssues(engine, config, tracker, chat, tickets, to_tracker_text=to_jira)
+        outbound = TrackerSync(engine, config, tracker, chat, to_tracker_text=to_jira)
+        executors.update(
+            {
+                "create_jira_issue": issues.create_issue,
+                "jira_remote_link": issues.remote_link,
+                "jira_add_comment": outbound.add_comment,
+                "jira_update_comment": outbound.update_comment,
+                "jira_push_field": outbound.push_field,
+            }
+        )
+        inbound = TrackerInbound(engine, config, tickets, tracker, chat)
+        worker.handlers[JiraIssueSeen.KIND] = inbound.issue_seen
+        worker.handlers[JiraCommentSeen.KIND] = inbound.comment_seen
     relay = OutboxRelay(
         engine,
         {

@@ -7,6 +7,7 @@ an issue twice. Retries belong to the outbox relay, which sees the core's errors
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any, Literal
 
@@ -33,6 +34,28 @@ class JiraTrackerPort:
             raise ValueError(f"flavour must be 'cloud' or 'server', not {flavour!r}")
         self._client = client
         self.flavour: Flavour = flavour
+        self._me: str | None = None
+
+    # -- people ---------------------------------------------------------------------------------
+
+    def me(self) -> str:
+        if self._me is None:
+            with translated(write=False):
+                self._me = _account(self._client.myself(), self.flavour)
+        return self._me
+
+    def account_for_email(self, email: str) -> str | None:
+        wanted = email.casefold()
+        with translated(write=False):
+            if self.flavour == "cloud":
+                found = self._client.search_users(query=email, maxResults=20)
+            else:
+                found = self._client.search_users(user=email, maxResults=20)
+        for user in found:
+            raw: dict[str, Any] = user.raw
+            if str(raw.get("emailAddress") or "").casefold() == wanted and raw.get("active", True):
+                return _account(raw, self.flavour)
+        return None
 
     # -- issues ---------------------------------------------------------------------------------
 
@@ -110,6 +133,17 @@ class JiraTrackerPort:
             )
         return str(comment.id)
 
+    def find_comment(self, key: str, body: str) -> str | None:
+        sent, me = fit_body(body), self.me()
+        with translated(write=False):
+            comments = self._client.comments(key)
+        for comment in comments:
+            raw: dict[str, Any] = comment.raw
+            author = raw.get("author") or {}
+            if raw.get("body") == sent and _account(author, self.flavour) == me:
+                return str(raw["id"])
+        return None
+
     def update_comment(self, key: str, comment_id: str, body: str) -> None:
         # Only the body: a JSM internal note stays internal, a visibility stays as it was.
         self._put(f"issue/{key}/comment/{comment_id}", {"body": fit_body(body)})
@@ -134,20 +168,44 @@ class JiraTrackerPort:
         fields: dict[str, Any] = {}
         if resolution is not None and "resolution" in (match.get("fields") or {}):
             fields["resolution"] = {"name": resolution}
-        with translated(write=True):
-            self._client.transition_issue(key, str(match["id"]), fields=fields)
+        # Not the client's transition_issue(): it sends the id as a number, where the REST
+        # spec has a string.
+        body: dict[str, Any] = {"transition": {"id": str(match["id"])}}
+        if fields:
+            body["fields"] = fields
+        self._post(f"issue/{key}/transitions", body)
         return True
+
+    # -- links --------------------------------------------------------------------------------
+
+    def add_remote_link(self, key: str, url: str, title: str) -> None:
+        # The globalId makes the link idempotent: Jira updates the link with the same globalId
+        # instead of adding a second one, so a retry after a timeout is harmless.
+        global_id = "deskhand:" + hashlib.sha256(url.encode()).hexdigest()[:32]
+        payload = {"globalId": global_id, "object": {"url": url, "title": title[:255]}}
+        self._post(f"issue/{key}/remotelink", payload)
 
     # -- helpers --------------------------------------------------------------------------------
 
     def _ref(self, key: str, ident: str) -> IssueRef:
         return IssueRef(key=key, id=ident, url=self.issue_url(key))
 
+    def _post(self, path: str, payload: dict[str, Any]) -> None:
+        """One POST to ``/rest/api/2/{path}`` through the client's session (auth, errors)."""
+        url = self._client._get_url(path)
+        with translated(write=True):
+            self._client._session.post(url, data=json.dumps(payload))
+
     def _put(self, path: str, payload: dict[str, Any]) -> None:
         """One PUT to ``/rest/api/2/{path}`` through the client's session (auth, errors)."""
         url = self._client._get_url(path)
         with translated(write=True):
             self._client._session.put(url, data=json.dumps(payload))
+
+
+def _account(user: dict[str, Any], flavour: Flavour) -> str:
+    """A user's account as the port names it: Cloud's account id, Server's username."""
+    return str(user.get("accountId") if flavour == "cloud" else user.get("name"))
 
 
 def connect(

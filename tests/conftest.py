@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 from sandbox.clock import Clock
-from sandbox.world import SandboxWorld
+from sandbox.world import Layout, SandboxWorld
 from storage.engine import make_engine
 from storage.throwaway_postgres import PostgresServer, PostgresUnavailableError, postgres_server
 
@@ -35,13 +35,20 @@ def shared_testdata() -> Path:
 
 
 @pytest.fixture
-def sandbox_world(shared_testdata: Path) -> Iterator[SandboxWorld]:
+def jira_flavour() -> str:
+    """The sandbox's Jira: 'cloud' unless a test module parametrises this fixture."""
+    return "cloud"
+
+
+@pytest.fixture
+def sandbox_world(shared_testdata: Path, jira_flavour: str) -> Iterator[SandboxWorld]:
     """Slack and Jira stand-ins, seeded; at teardown, every request the app sent them must be
     one Slack or Atlassian documents (see tests/contracts/recorder.py)."""
     from tests.contracts.recorder import undocumented_requests
     from tests.contracts.slack import SlackContract
 
-    with SandboxWorld(clock=Clock(speed=100)) as world:
+    layout = Layout(jira_flavour="server" if jira_flavour == "server" else "cloud")
+    with SandboxWorld(layout, clock=Clock(speed=100)) as world:
         yield world
     problems = undocumented_requests(world, SlackContract(shared_testdata))
     assert problems == [], "the app sent undocumented requests:\n" + "\n".join(problems)

@@ -196,6 +196,9 @@ class JiraConfig(Strict):
     fallback_account: str | None = Field(
         None, description="Assignee used when a Slack user has no matching Jira account."
     )
+    resolution: str = Field(
+        "Done", min_length=1, description="Resolution set where a transition to done asks for one."
+    )
     poll_interval_seconds: int = Field(60, ge=10, le=3600)
     timeout_seconds: float = Field(10.0, gt=0, le=120)
     internal_comment_visibility: CommentVisibility | None = Field(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from deskhand.domain import IntakeKind, Origin, Priority, TicketStatus
 from deskhand.outbox import enqueue
+from deskhand.tickets import tracker_rows
 from deskhand.tickets.changes import Applied, Change, MoveTeam, SetStatus, apply
 from deskhand.tickets.timeline import record
 from deskhand.tickets.views import TicketView
@@ -200,14 +201,10 @@ class TicketService:
             )
         sync_cards(session, ticket.id, reason="created")
         if number.jira_project:  # the team works in Jira: the ticket gets an issue there
-            enqueue(
-                session,
-                ticket_id=ticket.id,
-                target="jira",
-                action="create_jira_issue",
-                payload={"ticket_id": ticket.id},
-                key=f"ticket:{ticket.id}:jira:create",
-            )
+            tracker_rows.create_issue(session, ticket.id)
+            session.flush()
+            for comment in ticket.comments:
+                tracker_rows.add_comment(session, ticket.id, comment.id)
         return Created(ticket.id, key, new=True)
 
     # changes ---------------------------------------------------------------------------------
@@ -221,41 +218,61 @@ class TicketService:
             ticket = session.get(Ticket, ticket_id)
             if ticket is None:
                 raise KeyError(ticket_id)
-            applied = apply(ticket, change, teams=teams)
-            if not applied.changed:
-                return applied
-            event = record(
-                session,
-                ticket_id,
-                actor=actor,
-                kind=applied.kind,
-                origin=origin,
-                data={"from": applied.before, "to": applied.after},
-            )
-            session.flush()
-            reason = f"event:{event.id}"
-            if isinstance(change, MoveTeam):
-                # First the old team's card says where the ticket went; then the new team
-                # gets a card of its own (rows of a ticket run in order).
-                enqueue(
-                    session,
-                    ticket_id=ticket_id,
-                    target="slack",
-                    action="retire_triage_card",
-                    payload={"ticket_id": ticket_id, "moved_to": ticket.team, "actor": actor},
-                    key=f"ticket:{ticket_id}:retire_triage:{reason}",
-                )
-            sync_cards(session, ticket_id, reason=reason)
-            if isinstance(change, SetStatus):
-                enqueue(
-                    session,
-                    ticket_id=ticket_id,
-                    target="slack",
-                    action="notify_requester",
-                    payload={"ticket_id": ticket_id, "status": applied.after, "actor": actor},
-                    key=f"ticket:{ticket_id}:notify:{reason}",
-                )
+            return self.change_in(session, ticket, change, actor=actor, origin=origin, teams=teams)
+
+    def change_in(
+        self,
+        session: Session,
+        ticket: Ticket,
+        change: Change,
+        *,
+        actor: str,
+        origin: Origin,
+        teams: list[str],
+    ) -> Applied:
+        """:meth:`change` inside the caller's transaction (e.g. with a Jira high-water mark).
+
+        The change goes out to every system it did not come from: the cards and the
+        requester's line in Slack, and the issue in Jira when the team works there.
+        """
+        ticket_id = ticket.id
+        applied = apply(ticket, change, teams=teams)
+        if not applied.changed:
             return applied
+        event = record(
+            session,
+            ticket_id,
+            actor=actor,
+            kind=applied.kind,
+            origin=origin,
+            data={"from": applied.before, "to": applied.after},
+        )
+        session.flush()
+        reason = f"event:{event.id}"
+        if isinstance(change, MoveTeam):
+            # First the old team's card says where the ticket went; then the new team
+            # gets a card of its own (rows of a ticket run in order).
+            enqueue(
+                session,
+                ticket_id=ticket_id,
+                target="slack",
+                action="retire_triage_card",
+                payload={"ticket_id": ticket_id, "moved_to": ticket.team, "actor": actor},
+                key=f"ticket:{ticket_id}:retire_triage:{reason}",
+            )
+        sync_cards(session, ticket_id, reason=reason)
+        if isinstance(change, SetStatus):
+            enqueue(
+                session,
+                ticket_id=ticket_id,
+                target="slack",
+                action="notify_requester",
+                payload={"ticket_id": ticket_id, "status": applied.after, "actor": actor},
+                key=f"ticket:{ticket_id}:notify:{reason}",
+            )
+        if origin is not Origin.JIRA:
+            tracker_rows.after_change(session, ticket, change, reason=reason)
+        return applied
 
     # cards -----------------------------------------------------------------------------------
 
