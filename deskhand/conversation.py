@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from deskhand.agents import AgentDirectory
 from deskhand.config import Config
 from deskhand.domain import Origin, TicketStatus
-from deskhand.events import ReplyToRequester, ThreadReply
+from deskhand.events import ReplyToRequester, ThreadReply, ThreadReplyChanged
 from deskhand.notices import Notices
 from deskhand.outbox import enqueue
 from deskhand.tickets import tracker_rows
@@ -133,6 +133,43 @@ class Conversation:
             )
             if not internal:
                 self._public_reply_effects(session, ticket, reply, agent=agent)
+
+    def changed(self, payload: dict[str, object]) -> None:
+        """A reply that became a comment was edited or deleted in Slack: the comment follows,
+        and so does its copy in Jira (updated or marked deleted, never posted again)."""
+        change = ThreadReplyChanged.from_payload(dict(payload))
+        with writing(self.engine) as session:
+            comment = session.scalar(
+                select(Comment).where(
+                    Comment.slack_channel == change.channel, Comment.slack_ts == change.ts
+                )
+            )
+            if comment is None or comment.origin != Origin.SLACK.value:
+                return  # not a comment, or the bot's copy of one written elsewhere
+            if comment.deleted_at is not None:
+                return  # deleted already; an edit arriving late changes nothing
+            if change.text is None:
+                comment.deleted_at = utcnow()
+                kind = "comment_deleted"
+            elif change.text != comment.body:
+                comment.body = change.text
+                kind = "comment_edited"
+            else:
+                return
+            event = record(
+                session,
+                comment.ticket_id,
+                actor=comment.author,
+                kind=kind,
+                origin=Origin.SLACK,
+                data={"comment": comment.id, "ts": change.ts},
+            )
+            session.flush()
+            ticket = session.get(Ticket, comment.ticket_id)
+            if ticket is not None and tracker_rows.works_in_jira(session, ticket.team):
+                tracker_rows.update_comment(
+                    session, ticket.id, comment.id, reason=f"event:{event.id}"
+                )
 
     def _public_reply_effects(
         self, session: Session, ticket: Ticket, reply: ThreadReply, *, agent: bool

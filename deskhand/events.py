@@ -195,3 +195,17 @@ class JiraCommentSeen(Event):
     internal: bool
     """A JSM internal comment (``jsdPublic: false``) or one restricted by a visibility."""
     deleted: bool = False
+
+
+@dataclass(frozen=True)
+class ThreadReplyChanged(Event):
+    """A person edited or deleted their reply in a thread."""
+
+    KIND: ClassVar[str] = "thread_reply_changed"
+    channel: str
+    ts: str
+    """The reply's own ts (it stays the same through edits)."""
+    text: str | None
+    """The new text; None when the reply was deleted."""
+    edited_ts: str | None = None
+    """Slack's ``edited.ts`` of this version, to order edits."""

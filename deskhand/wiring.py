@@ -34,6 +34,7 @@ from deskhand.events import (
     ReactionAdded,
     ReplyToRequester,
     ThreadReply,
+    ThreadReplyChanged,
 )
 from deskhand.home import HomeRequests
 from deskhand.inbox import Inbox, InboxWorker
@@ -181,6 +182,7 @@ def build(
             ReactionAdded.KIND: intake.handle,
             CardAction.KIND: card_actions.handle,
             ThreadReply.KIND: conversation.handle,
+            ThreadReplyChanged.KIND: conversation.changed,
             ReplyToRequester.KIND: conversation.reply_to_requester,
             HomeOpened.KIND: HomeRequests(engine).handle,
         },

@@ -12,7 +12,7 @@ from typing import Any
 from slack_bolt import App
 
 from bot.listeners.messages_intake import message_intake_event
-from deskhand.events import HomeOpened, ReactionAdded, ThreadReply
+from deskhand.events import HomeOpened, ReactionAdded, ThreadReply, ThreadReplyChanged
 from deskhand.inbox import Delivery, Inbox
 
 
@@ -39,7 +39,7 @@ def register(app: App, inbox: Inbox, wake: Callable[[], None]) -> None:
             Delivery("slack", f"{body['event_id']}:intake", intake.KIND, intake.payload())
         ):
             wake()
-        reply = thread_reply(event)
+        reply = thread_reply(event) or thread_reply_change(event)
         if reply is not None and inbox.store(
             Delivery("slack", str(body["event_id"]), reply.KIND, reply.payload())
         ):
@@ -81,3 +81,26 @@ def thread_reply(event: dict[str, Any]) -> ThreadReply | None:
         text=str(event.get("text", "")),
         files=files,
     )
+
+
+def thread_reply_change(event: dict[str, Any]) -> ThreadReplyChanged | None:
+    """A person's edit or deletion of a thread reply, or None (bots, top-level messages)."""
+    subtype = event.get("subtype")
+    if subtype == "message_changed":
+        message = event.get("message") or {}
+        thread_ts, ts = message.get("thread_ts"), message.get("ts")
+        if not thread_ts or thread_ts == ts or message.get("bot_id") or not message.get("user"):
+            return None
+        return ThreadReplyChanged(
+            channel=str(event["channel"]),
+            ts=str(ts),
+            text=str(message.get("text", "")),
+            edited_ts=(message.get("edited") or {}).get("ts"),
+        )
+    if subtype == "message_deleted":
+        previous = event.get("previous_message") or {}
+        thread_ts, ts = previous.get("thread_ts"), event.get("deleted_ts")
+        if not thread_ts or thread_ts == ts or previous.get("bot_id") or not ts:
+            return None
+        return ThreadReplyChanged(channel=str(event["channel"]), ts=str(ts), text=None)
+    return None

@@ -108,3 +108,19 @@ def test_claim_priority_and_resolve_reach_the_issue(running: Running) -> None:
     running.settle()
     assert (issue.status, issue.resolution) == ("Done", "Done")
     assert account(running, "bob")  # the assignee was found by email, not by name
+
+
+def test_an_edited_then_deleted_reply_updates_and_marks_its_comment(running: Running) -> None:
+    question, _, issue = open_ticket(running)
+    bob = running.world.slack.driver.user("bob")
+    reply = bob.reply(question, "Restart the router")
+    running.settle()
+    [comment] = issue.comments
+    bob.edit(reply, "Restart the router, then the laptop")
+    running.settle()
+    assert [c.id for c in issue.comments] == [comment.id]
+    assert comment.body.endswith("Restart the router, then the laptop")
+    bob.delete(reply)
+    running.settle()
+    assert [c.id for c in issue.comments] == [comment.id]
+    assert "deleted this comment" in comment.body
