@@ -7,7 +7,7 @@ from typing import Any
 
 from bot import text as t
 from deskhand.config import Config
-from deskhand.domain import TicketStatus
+from deskhand.domain import Priority, TicketStatus
 from deskhand.outbox import OutboxTask
 from deskhand.ports import ChatPort, RejectedError
 from deskhand.tickets.service import TicketService
@@ -34,20 +34,24 @@ class SlackNotices:
         return {"told": payload["user"]}
 
     def notify_requester(self, task: OutboxTask) -> dict[str, Any]:
-        """One short line in the requester's thread. Skipped when the status has moved on
-        since (the later change brings its own line) or the requester made the change."""
+        """One short line in the requester's thread about a status, assignee or priority
+        change. Skipped when the field has moved on since (the later change brings its own
+        line) or the requester made the change."""
         ticket = self.tickets.get(int(task.payload["ticket_id"]))
-        status = TicketStatus(task.payload["status"])
-        if ticket.status != status.value:
+        field = str(task.payload.get("field", "status"))
+        value = task.payload.get("value", task.payload.get("status"))
+        if getattr(ticket, field) != value:
             return {"skipped": "superseded by a later change"}
         if task.payload.get("actor") == ticket.requester:
             return {"skipped": "the requester made this change"}
         if ticket.thread_channel is None or ticket.thread_ts is None:
             return {"skipped": "the ticket has no thread"}
-        line = f"{ticket.key} is now *{status.label.lower()}*."
-        if status is TicketStatus.RESOLVED:
-            line += " Reply here if it is not fixed."
-        ts = self.chat.post(ticket.thread_channel, line, thread_ts=ticket.thread_ts)
+        if field == "assignee" and value is not None:
+            person = self.chat.person(str(value))  # a name: a mention would ping the agent
+            value = t.escape(person.name) if person is not None else "Someone"
+        ts = self.chat.post(
+            ticket.thread_channel, _line(ticket.key, field, value), thread_ts=ticket.thread_ts
+        )
         return {"posted": ts}
 
     def retire_triage_card(self, task: OutboxTask) -> dict[str, Any]:
@@ -61,3 +65,17 @@ class SlackNotices:
             self.chat.update(posted[0], posted[1], line, blocks=blocks)
         self.tickets.retire_card(ticket_id, "triage")
         return {"retired": posted[1] if posted else None}
+
+
+def _line(key: str, field: str, value: Any) -> str:
+    if field == "assignee":
+        if value is None:
+            return f"{key} is not assigned to anyone at the moment."
+        return f"{value} is now working on {key}."
+    if field == "priority":
+        return f"{key}'s priority is now *{Priority(value).label.lower()}*."
+    status = TicketStatus(value)
+    line = f"{key} is now *{status.label.lower()}*."
+    if status is TicketStatus.RESOLVED:
+        line += " Reply here if it is not fixed."
+    return line

@@ -13,13 +13,27 @@ from sqlalchemy.orm import Session
 from deskhand.domain import IntakeKind, Origin, Priority, TicketStatus
 from deskhand.outbox import enqueue
 from deskhand.tickets import tracker_rows
-from deskhand.tickets.changes import Applied, Change, MoveTeam, SetStatus, apply
+from deskhand.tickets.changes import (
+    Applied,
+    Assign,
+    Change,
+    MoveTeam,
+    SetPriority,
+    SetStatus,
+    apply,
+)
 from deskhand.tickets.timeline import record
 from deskhand.tickets.views import TicketView
 from storage.engine import writing
 from storage.models import Comment, Link, Team, Ticket
 
 TITLE_LIMIT = 120
+_REQUESTER_HEARS: dict[type, str] = {
+    SetStatus: "status",
+    Assign: "assignee",
+    SetPriority: "priority",
+}
+"""Changes the requester is told about, in one line in their thread."""
 
 
 def sync_cards(session: Session, ticket_id: int, *, reason: str) -> None:
@@ -261,13 +275,19 @@ class TicketService:
                 key=f"ticket:{ticket_id}:retire_triage:{reason}",
             )
         sync_cards(session, ticket_id, reason=reason)
-        if isinstance(change, SetStatus):
+        field = _REQUESTER_HEARS.get(type(change))
+        if field is not None:
             enqueue(
                 session,
                 ticket_id=ticket_id,
                 target="slack",
                 action="notify_requester",
-                payload={"ticket_id": ticket_id, "status": applied.after, "actor": actor},
+                payload={
+                    "ticket_id": ticket_id,
+                    "field": field,
+                    "value": applied.after,
+                    "actor": actor,
+                },
                 key=f"ticket:{ticket_id}:notify:{reason}",
             )
         if origin is not Origin.JIRA:

@@ -89,9 +89,14 @@ def test_status_priority_level_and_assign_from_the_card(running: Running) -> Non
         "assigned",
         "status_changed",
     ]
-    # The requester hears about the status change in one short line in their thread.
+    # The requester hears about each change in one short line in their thread, and the
+    # agent is named there, not mentioned (a mention would ping them in a stranger's thread).
     lines = [m.text for m in running.world.slack.driver.thread(question) if not m.blocks]
-    assert lines[-1].startswith("IT-1 is now *resolved*")
+    assert lines[1:] == [
+        "IT-1's priority is now *high*.",
+        f"{dave.real_name} is now working on IT-1.",
+        "IT-1 is now *resolved*. Reply here if it is not fixed.",
+    ]
 
 
 def test_someone_who_is_not_an_agent_is_refused_and_nothing_changes(running: Running) -> None:
