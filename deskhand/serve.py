@@ -104,6 +104,7 @@ def _serve_http(config: Config, secrets: Secrets, bot_token: str, out: Console) 
             config,
             bot_token=bot_token,
             signing_secret=signing_secret,
+            previous_signing_secret=_secret(secrets.slack_signing_secret_previous),
             jira_token=_jira_token(config, secrets),
         )
         deskhand.start()

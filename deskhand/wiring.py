@@ -145,6 +145,7 @@ def build(
     *,
     bot_token: str,
     signing_secret: str | None,
+    previous_signing_secret: str | None = None,
     database_url: str | None = None,
     slack_timeout: int = SLACK_TIMEOUT,
     sweep_interval: float = 60.0,
@@ -256,7 +257,13 @@ def build(
         inbox_loop.wake.set()
         outbox_loop.wake.set()
 
-    app = build_app(client=client, inbox=inbox, wake=wake, signing_secret=signing_secret)
+    app = build_app(
+        client=client,
+        inbox=inbox,
+        wake=wake,
+        signing_secret=signing_secret,
+        previous_signing_secret=previous_signing_secret,
+    )
     plug_requests(
         config,
         app=app,

@@ -45,13 +45,14 @@ def send(
     retry: int = 0,
     signing: Signing = Signing.VALID,
     now: float | None = None,
+    secret: str | None = None,
 ) -> tuple[int, float]:
     """POST the envelope as Slack would; (status, seconds to the answer, for the record)."""
     http = running.world.slack.http
     assert http is not None
     body = json.dumps(envelope).encode()
     headers, sent = signed_headers(
-        running.world.slack.signing_secret, body, now or time.time(), signing
+        secret or running.world.slack.signing_secret, body, now or time.time(), signing
     )
     headers["Content-Type"] = "application/json"
     if retry:
@@ -117,6 +118,24 @@ def test_bad_signatures_and_stale_timestamps_get_401_and_change_nothing(
     assert status == 401
     assert http_running.tickets() == []
     assert http_running.deskhand.inbox.pending() == 0
+
+
+def test_during_a_secret_rotation_both_secrets_are_accepted_and_no_other(
+    sandbox_world: SandboxWorld, sqlite_url: str
+) -> None:
+    previous = "a-signing-secret-being-rotated-out"
+    with serving(sandbox_world, sqlite_url, "http", previous_signing_secret=previous) as running:
+        envelope = reaction_envelope(running)
+        assert send(running, envelope, secret="some-other-secret")[0] == 401
+        running.settle()
+        assert running.tickets() == []
+        assert send(running, envelope, secret=previous)[0] == 200
+        running.settle()
+        assert [t.key for t in running.tickets()] == ["IT-1"]
+        question = running.world.slack.driver.user("alice").post("#help", "Printer jams")
+        running.world.slack.driver.user("bob").react(question, "ticket")  # the current secret
+        running.settle()
+        assert [t.key for t in running.tickets()] == ["IT-1", "IT-2"]
 
 
 def test_a_valid_replay_within_five_minutes_is_acked_without_effect(
