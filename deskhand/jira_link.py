@@ -21,6 +21,7 @@ from deskhand.tickets import tracker_rows
 from deskhand.tickets.service import TicketService, sync_cards
 from deskhand.tickets.timeline import record
 from deskhand.tracker import TrackerPort, ticket_label
+from deskhand.tracker_sync import may_exist
 from storage.engine import writing
 from storage.models import Link, Ticket
 
@@ -54,7 +55,7 @@ class JiraIssues:
         if team.jira is None:
             return {"skipped": f"team {team.name} has no Jira project"}
         label = ticket_label(ticket.id)
-        issue = self.tracker.find_by_label(team.jira.project, label) if task.maybe_done else None
+        issue = self.tracker.find_by_label(team.jira.project, label) if may_exist(task) else None
         if issue is None:
             issue = self.tracker.create_issue(
                 team.jira.project,

@@ -26,6 +26,13 @@ from storage.engine import writing
 from storage.models import Comment, Ticket
 
 
+def may_exist(task: OutboxTask) -> bool:
+    """Whether what ``task`` writes may already be in Jira: an earlier attempt timed out after
+    sending, or died (a killed process leaves no error behind, only a used attempt). Jira
+    writes take no idempotency key, so such a task looks before it writes."""
+    return task.maybe_done or task.attempts > 1
+
+
 class IssueNotLinkedError(UnavailableError):
     """The ticket's issue is not created yet: try again later (rows wait their turn)."""
 
@@ -63,7 +70,7 @@ class TrackerSync:
             return {"skipped": f"team {ticket.team} has no Jira project"}
         key = _linked(ticket)
         body = self._comment_body(comment)
-        found = self.tracker.find_comment(key, body) if task.maybe_done else None
+        found = self.tracker.find_comment(key, body) if may_exist(task) else None
         jira_id = found or self.tracker.add_comment(
             key,
             body,
@@ -181,7 +188,7 @@ class TrackerSync:
         self.tracker.assign(key, fallback)
         name = person.name if person is not None else ticket.assignee
         note = f"_Assigned to {name} in Slack (no Jira account found for them)._"
-        if not (task.maybe_done and self.tracker.find_comment(key, note)):
+        if not (may_exist(task) and self.tracker.find_comment(key, note)):
             self.tracker.add_comment(key, note, internal=False, service_desk=False, visibility=None)
         return {"assignee": fallback, "for": name}
 
