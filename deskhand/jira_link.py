@@ -90,16 +90,17 @@ class JiraIssues:
         who = person.name if person is not None else ticket.requester
         if person is not None and person.email:
             who += f" ({person.email})"
-        lines = [self.to_tracker_text(ticket.description), "", f"Requested in Slack by {who}."]
+        # Who, where and the form's answers come first: an over-long request is cut at the
+        # end, and the link to the full text in Slack must survive the cut.
+        lines = [f"Requested in Slack by {who} (Deskhand ticket {ticket.key})."]
         link = self.thread_link(ticket)
         if link:
             lines.append(f"Slack thread: {link}")
         if ticket.fields:
-            lines.append("")
             labels = self._field_labels(ticket.team)
             for name, value in ticket.fields.items():
                 lines.append(f"* {labels.get(name, name)}: {self.to_tracker_text(str(value))}")
-        lines.append(f"Deskhand ticket {ticket.key}")
+        lines += ["", self.to_tracker_text(ticket.description)]
         return "\n".join(lines)
 
     def _fields(self, ticket: Ticket) -> dict[str, Any]:

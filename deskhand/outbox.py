@@ -1,36 +1,84 @@
 """The outbox: every side effect in Slack or Jira is a row written with the change that caused
 it, and the relay carries the rows out.
 
-Rows of one ticket run in order (a later row waits while an earlier one is pending); rows of
-different tickets do not wait for each other, so a rate-limited channel or endpoint never
-stalls the rest. Failures are retried with backoff or after the service's Retry-After; a row
-that exhausts its attempts becomes a dead letter.
+Order. Rows of one ticket for one target run in order: a later Slack row of a ticket waits
+while an earlier Slack row of that ticket is pending, and likewise for Jira. A ticket's Slack
+rows never wait for its Jira rows (a Jira outage does not hold back its Slack posts), and rows
+of different tickets never wait for each other.
+
+Failures, by the core's errors (:mod:`deskhand.ports`):
+
+- ``RateLimitedError``: the service asks us to wait. The row is due again after Retry-After
+  and the attempt does not count toward ``max_attempts``: the service did not fail, it asked
+  for patience. Patience is bounded too: once a row has waited ``rate_limit_patience`` in all
+  on Retry-Afters (each counted as at least a second) with no counted attempt in between, the
+  next 429 makes it a dead letter, so a service that always says 429 still ends. For a target
+  whose limits are per account (Jira), every row of the target waits: the relay pauses the
+  whole target. Slack's limits are per method and channel and its port paces channels itself,
+  so a Slack 429 only delays that row (and the rows of its ticket queued behind it).
+- ``RejectedError``: retrying cannot help: a dead letter at once.
+- ``UnknownOutcomeError``: the write may have happened. Counted; from then on every attempt of
+  the row is told so (``OutboxTask.maybe_done``) and looks for its effect before redoing it.
+- ``UnavailableError`` (5xx, refused connections) and anything else: counted, retried with
+  backoff. An unavailable per-account target is paused for the row's backoff (at most
+  ``UNAVAILABLE_PAUSE``), so a Jira that is down is probed by one row at a time rather than
+  by the whole backlog at once; each row spends its attempts on its own schedule, which
+  (``MAX_ATTEMPTS``) outlasts a ten-minute outage.
+
+A row that exhausts its attempts becomes a dead letter (status 'dead'). In the same
+transaction the ticket's timeline records ``sync_failed`` and a ``report_dead_letter`` row asks
+for a report in the team's triage channel (never for a report itself: no cascade). Dead
+letters are replayed with :mod:`deskhand.dead_letters`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import timedelta
+import math
+import re
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, exists, func, select
+from sqlalchemy import ColumnElement, Engine, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
+from deskhand.domain import Origin
 from deskhand.inbox import backoff
-from deskhand.ports import RateLimitedError, RejectedError, UnknownOutcomeError
-from storage.claims import claim, complete, release
+from deskhand.ports import RateLimitedError, RejectedError, UnavailableError, UnknownOutcomeError
+from deskhand.tickets.timeline import record
+from storage.claims import claim, complete
+from storage.engine import write_turn, writing
 from storage.models import OutboxRow
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=120)
-UNKNOWN_OUTCOME = "unknown_outcome"
-MAX_ATTEMPTS = 10
+MAX_ATTEMPTS = 12
+"""Counted attempts (failures other than rate limits) before a row is a dead letter. With the
+backoff (1 s, 2 s, 4 s … at most 5 minutes) a row keeps trying for about 18 minutes: a
+ten-minute outage loses nothing."""
+RATE_LIMIT_PATIENCE = timedelta(hours=1)
+"""How long a row waits on Retry-Afters, with no counted attempt between, before giving up."""
+UNAVAILABLE_PAUSE = timedelta(seconds=60)
+"""The longest an unavailable per-account target is paused after one failure."""
+ACCOUNT_WIDE_TARGETS = frozenset({"jira"})
+"""Targets whose rate limits apply to the whole account, not to one channel or method."""
+ERROR_LIMIT = 2000
+
+REPORT_DEAD_LETTER = "report_dead_letter"
+"""Action of the row that reports a dead letter in the ticket's triage channel."""
+REPORT_RETRIED = "report_dead_letter_retried"
+"""Action of the row that marks a dead letter's report as retried, and by whom."""
+UNREPORTED_ACTIONS = frozenset({REPORT_DEAD_LETTER, REPORT_RETRIED})
+"""Rows whose death is recorded but not reported: a report of a report would never end."""
+SYNC_FAILED = "sync_failed"
+"""Timeline kind recorded when one of the ticket's outbox rows becomes a dead letter."""
 
 
 @dataclass(frozen=True)
@@ -40,9 +88,11 @@ class OutboxTask:
     action: str
     payload: dict[str, Any]
     attempts: int
-    """This attempt's number, from 1."""
+    """This try's number, from 1. It grows with every try, rate-limited ones included, so
+    ``attempts == 1`` is the first try (e.g. to say "queued" once); the row's own count,
+    which bounds it, leaves rate-limited tries out."""
     maybe_done: bool = False
-    """The previous attempt ended in an unknown outcome (a timeout after sending): what it
+    """An earlier attempt ended in an unknown outcome (a timeout after sending): what it
     did may have happened, so look for it before doing it again."""
 
     @property
@@ -52,6 +102,52 @@ class OutboxTask:
 
 
 OutboxExecutor = Callable[[OutboxTask], dict[str, Any] | None]
+
+_NOTE = re.compile(r"(\[outcome unknown\] )?(?:\[rate limited x(\d+), (\d+) s\] )?(.*)", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class RowNote:
+    """What the relay remembers about a row between attempts, kept in its ``last_error``.
+
+    The schema has one text column for it, and people read it in ``deskhand sync status``, so
+    the state is a readable prefix: ``[outcome unknown] [rate limited x3, 21 s] HTTP 503``.
+    """
+
+    error: str
+    outcome_unknown: bool = False
+    """Some attempt ended in an unknown outcome: later attempts look before they act."""
+    rate_limited: int = 0
+    """Rate-limited answers since the last counted attempt."""
+    waited: int = 0
+    """Seconds those answers asked to wait, in all."""
+
+    def text(self) -> str:
+        prefix = "[outcome unknown] " if self.outcome_unknown else ""
+        if self.rate_limited:
+            prefix += f"[rate limited x{self.rate_limited}, {self.waited} s] "
+        return (prefix + self.error)[:ERROR_LIMIT]
+
+    @classmethod
+    def parse(cls, text: str | None) -> RowNote:
+        match = _NOTE.fullmatch(text or "")
+        assert match is not None  # the pattern matches any text
+        unknown, waits, waited, error = match.groups()
+        return cls(
+            error,
+            outcome_unknown=unknown is not None,
+            rate_limited=int(waits or 0),
+            waited=int(waited or 0),
+        )
+
+    def failed(self, error: str) -> RowNote:
+        """After a counted failure: the waits start again; an unknown outcome stays known."""
+        return replace(self, error=error, rate_limited=0, waited=0)
+
+    def replayed(self) -> RowNote:
+        """The note for a dead letter given another round: the waits start again; an unknown
+        outcome stays known, so the replay still looks before it acts."""
+        return self.failed(self.error)
 
 
 def enqueue(
@@ -82,10 +178,12 @@ def enqueue(
     )
 
 
-def _in_ticket_order() -> Any:
+def _in_order() -> ColumnElement[bool]:
+    """No earlier row of the same ticket and target is still waiting."""
     earlier = aliased(OutboxRow)
     return ~exists().where(
         earlier.ticket_id == OutboxRow.ticket_id,
+        earlier.target == OutboxRow.target,
         earlier.id < OutboxRow.id,
         earlier.status.in_(("pending", "claimed")),
     )
@@ -99,60 +197,199 @@ class OutboxRelay:
         *,
         owner: str,
         max_attempts: int = MAX_ATTEMPTS,
+        rate_limit_patience: timedelta = RATE_LIMIT_PATIENCE,
+        account_wide: Sequence[str] = tuple(ACCOUNT_WIDE_TARGETS),
+        retry_delay: Callable[[int], timedelta] = backoff,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        """``retry_delay(attempts)`` is the wait after a counted failure; ``clock`` the
+        relay's idea of now (a test moves it instead of sleeping)."""
         self.engine = engine
         self.executors = dict(executors)
         self.owner = owner
         self.max_attempts = max_attempts
+        self.rate_limit_patience = rate_limit_patience
+        self.account_wide = frozenset(account_wide)
+        self.retry_delay = retry_delay
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._pauses: dict[str, datetime] = {}
+
+    # pauses ----------------------------------------------------------------------------------
+
+    def paused_until(self, target: str) -> datetime | None:
+        """When ``target`` may be called again, if it is paused now."""
+        with self._lock:
+            until = self._pauses.get(target)
+        return until if until is not None and until > self.clock() else None
+
+    def _pause(self, target: str, until: datetime) -> None:
+        """Hold every row of ``target`` back until ``until``: in this process (rows added
+        meanwhile too) and in the database (for other replicas, and across a restart)."""
+        with self._lock:
+            if self._pauses.get(target, until) > until:
+                return
+            self._pauses[target] = until
+        log.warning("outbox: %s paused until %s", target, until.isoformat())
+        statement = (
+            update(OutboxRow)
+            .where(
+                OutboxRow.target == target,
+                OutboxRow.status == "pending",
+                OutboxRow.next_attempt_at < until,
+            )
+            .values(next_attempt_at=until)
+        )
+        with write_turn(self.engine), Session(self.engine) as session, session.begin():
+            session.execute(statement)
+
+    def _paused_targets(self, now: datetime) -> list[str]:
+        with self._lock:
+            return sorted(target for target, until in self._pauses.items() if until > now)
+
+    # the relay -------------------------------------------------------------------------------
 
     def run_once(self, limit: int = 20) -> int:
+        now = self.clock()
+        extra = [_in_order()]
+        paused = self._paused_targets(now)
+        if paused:
+            extra.append(OutboxRow.target.not_in(paused))
         rows = claim(
-            self.engine, OutboxRow, self.owner, lease=LEASE, limit=limit, extra=[_in_ticket_order()]
+            self.engine, OutboxRow, self.owner, lease=LEASE, limit=limit, now=now, extra=extra
         )
         for row in rows:
+            until = self.paused_until(row.target)
+            if until is not None:  # paused by an earlier row of this batch: not attempted
+                self._give_back(row, next_at=until, note=None)
+                continue
             self._carry_out(row)
         return len(rows)
 
     def _carry_out(self, row: OutboxRow) -> None:
+        note = RowNote.parse(row.last_error)
         task = OutboxTask(
             row.id,
             row.ticket_id,
             row.action,
             row.payload,
-            row.attempts,
-            maybe_done=(row.last_error or "").startswith(UNKNOWN_OUTCOME),
+            row.attempts + note.rate_limited,
+            maybe_done=note.outcome_unknown,
         )
         executor = self.executors.get(row.action)
         if executor is None:
-            self._fail(row, f"no executor for {row.action}", retry_at=None)
+            self._bury(row, note.failed(f"no executor for {row.action}"))
             return
         try:
             result = executor(task)
         except RateLimitedError as exc:
-            self._fail(row, str(exc), retry_at=utcnow() + timedelta(seconds=exc.retry_after))
+            self._rate_limited(row, note, exc)
             return
         except RejectedError as exc:
-            self._fail(row, f"rejected: {exc}", retry_at=None)
+            self._bury(row, note.failed(f"rejected: {exc}"))
             return
         except UnknownOutcomeError as exc:
-            retry_at = (
-                None if row.attempts >= self.max_attempts else utcnow() + backoff(row.attempts)
-            )
-            self._fail(row, f"{UNKNOWN_OUTCOME}: {exc}", retry_at=retry_at)
+            self._failed(row, RowNote(f"unknown outcome: {exc}", outcome_unknown=True))
             return
         except Exception as exc:  # recorded on the row; retried with backoff, then dead
             log.warning("outbox row %s (%s) failed: %r", row.id, row.action, exc)
-            retry_at = (
-                None if row.attempts >= self.max_attempts else utcnow() + backoff(row.attempts)
-            )
-            self._fail(row, repr(exc), retry_at=retry_at)
+            error = str(exc) if isinstance(exc, UnavailableError) else repr(exc)
+            next_at = self._failed(row, note.failed(error))
+            unavailable = isinstance(exc, UnavailableError) and row.target in self.account_wide
+            if unavailable and next_at is not None:
+                self._pause(row.target, min(next_at, self.clock() + UNAVAILABLE_PAUSE))
             return
         complete(self.engine, OutboxRow, row.id, self.owner, result=result, done_at=utcnow())
 
-    def _fail(self, row: OutboxRow, error: str, *, retry_at: Any) -> None:
-        if retry_at is None:
-            log.error("outbox row %s (%s) is a dead letter: %s", row.id, row.action, error)
-        release(self.engine, OutboxRow, row.id, self.owner, error=error[:2000], retry_at=retry_at)
+    def _rate_limited(self, row: OutboxRow, note: RowNote, exc: RateLimitedError) -> None:
+        wait = max(exc.retry_after, 1.0)
+        failed = replace(
+            note,
+            error=str(exc),
+            rate_limited=note.rate_limited + 1,
+            waited=note.waited + math.ceil(wait),
+        )
+        if timedelta(seconds=note.waited) >= self.rate_limit_patience:
+            self._bury(row, failed)
+            return
+        until = self.clock() + timedelta(seconds=wait)
+        if row.target in self.account_wide:
+            self._pause(row.target, until)
+        self._give_back(row, next_at=until, note=failed)
+
+    def _failed(self, row: OutboxRow, note: RowNote) -> datetime | None:
+        """A counted failure: due again after the backoff, or dead; when it is due again."""
+        if row.attempts >= self.max_attempts:
+            self._bury(row, note)
+            return None
+        next_at = self.clock() + self.retry_delay(row.attempts)
+        self._release(row, {"next_attempt_at": next_at, "last_error": note.text()})
+        return next_at
+
+    def _give_back(self, row: OutboxRow, *, next_at: datetime, note: RowNote | None) -> None:
+        """Make a claimed row due again at ``next_at`` without counting the attempt."""
+        values: dict[str, Any] = {"next_attempt_at": next_at, "attempts": OutboxRow.attempts - 1}
+        if note is not None:
+            values["last_error"] = note.text()
+        self._release(row, values)
+
+    def _release(self, row: OutboxRow, values: dict[str, Any]) -> bool:
+        statement = (
+            update(OutboxRow)
+            .where(*self._held(row))
+            .values(status="pending", lease_owner=None, lease_until=None, **values)
+        )
+        with write_turn(self.engine), Session(self.engine) as session, session.begin():
+            return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+    def _held(self, row: OutboxRow) -> list[ColumnElement[bool]]:
+        """The row is still this relay's claim (a lease lost meanwhile changes nothing)."""
+        return [
+            OutboxRow.id == row.id,
+            OutboxRow.status == "claimed",
+            OutboxRow.lease_owner == self.owner,
+        ]
+
+    def _bury(self, row: OutboxRow, note: RowNote) -> None:
+        """Make the row a dead letter; on its ticket's timeline and reported, in one go."""
+        error = note.text()
+        log.error("outbox row %s (%s) is a dead letter: %s", row.id, row.action, error)
+        statement = (
+            update(OutboxRow)
+            .where(*self._held(row))
+            .values(status="dead", lease_owner=None, lease_until=None, last_error=error)
+        )
+        with writing(self.engine) as session:
+            if not session.execute(statement).rowcount:  # type: ignore[attr-defined]
+                return
+            if row.ticket_id is None:
+                return
+            details = {
+                "row_id": row.id,
+                "action": row.action,
+                "target": row.target,
+                "attempts": row.attempts,
+                "error": note.error,
+            }
+            event = record(
+                session,
+                row.ticket_id,
+                actor="deskhand",
+                kind=SYNC_FAILED,
+                origin=Origin.DESKHAND,
+                data=details,
+            )
+            session.flush()
+            if row.action in UNREPORTED_ACTIONS:
+                return
+            enqueue(
+                session,
+                ticket_id=row.ticket_id,
+                target="slack",
+                action=REPORT_DEAD_LETTER,
+                payload={"ticket_id": row.ticket_id, **details},
+                key=f"dead_letter:{row.id}:{event.id}",
+            )
 
     def pending(self) -> int:
         with Session(self.engine) as session:

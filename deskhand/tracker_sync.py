@@ -33,6 +33,10 @@ def may_exist(task: OutboxTask) -> bool:
     return task.maybe_done or task.attempts > 1
 
 
+LONG_TEXT = 30_000
+"""Comments longer than this (near Jira's 32,767) carry a link to their Slack message."""
+
+
 class IssueNotLinkedError(UnavailableError):
     """The ticket's issue is not created yet: try again later (rows wait their turn)."""
 
@@ -123,7 +127,14 @@ class TrackerSync:
         where = "an internal note in Slack" if comment.visibility == "internal" else "in Slack"
         if comment.deleted_at is not None:
             return f"_{name} deleted this comment {where}._"
-        return f"*{name}* wrote {where}:\n{self.to_tracker_text(comment.body)}"
+        text = self.to_tracker_text(comment.body)
+        if len(text) > LONG_TEXT and comment.slack_channel and comment.slack_ts:
+            # Jira keeps 32,767 characters: the port cuts the end off, so the way to the
+            # whole text goes in front.
+            link = self.chat.permalink(comment.slack_channel, comment.slack_ts)
+            if link:
+                return f"*{name}* wrote {where} ([the full text|{link}]):\n{text}"
+        return f"*{name}* wrote {where}:\n{text}"
 
     def _visibility(self) -> tuple[str, str] | None:
         restricted = self.jira.internal_comment_visibility

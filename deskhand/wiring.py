@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.app import build_app
 from bot.cards import CardSync
+from bot.dead_letters import plug_dead_letters
 from bot.home import HomeView
 from bot.notices import SlackNotices
 from bot.replies import PublicReplies
@@ -273,6 +274,17 @@ def build(
         relay=relay,
         chat=chat,
         tickets=tickets,
+    )
+    plug_dead_letters(
+        config,
+        app=app,
+        inbox=inbox,
+        wake=wake,
+        worker=worker,
+        relay=relay,
+        chat=chat,
+        tickets=tickets,
+        agents=agents,
     )
     return Deskhand(
         config=config,

@@ -82,14 +82,17 @@ def test_replies_and_notes_become_comments_once(running: Running) -> None:
     [public] = [c for c in issue.comments if "Please restart the router" in c.body]
     [note] = [c for c in issue.comments if "Core switch logs show flapping" in c.body]
     [answer] = [c for c in issue.comments if "Restarted, still down" in c.body]
-    assert public.body.startswith("*Bob") and answer.body.startswith("*Alice")
-    assert public.visibility is None and not public.internal
+    assert public.body.startswith("*Bob")
+    assert answer.body.startswith("*Alice")
+    assert public.visibility is None
+    assert not public.internal
     assert note.visibility == {"type": "role", "value": "Developers"}
     assert "internal note" in note.body
     assert answer.visibility is None
     assert {c.author for c in issue.comments} == {running.world.jira.bot.name}
     # Deskhand's own posts (cards, notices) came back as events: none became a comment.
-    assert slack.bot_posts("#it-triage") and len(issue.comments) == 3
+    assert slack.bot_posts("#it-triage")
+    assert len(issue.comments) == 3
 
 
 def test_claim_priority_and_resolve_reach_the_issue(running: Running) -> None:
@@ -102,7 +105,8 @@ def test_claim_priority_and_resolve_reach_the_issue(running: Running) -> None:
 
     bob.click(triage, "set_priority", value="high")
     running.settle()
-    assert issue.priority is not None and issue.priority.name == "High"
+    assert issue.priority is not None
+    assert issue.priority.name == "High"
 
     bob.click(triage, "set_status", value="resolved")
     running.settle()
@@ -124,3 +128,28 @@ def test_an_edited_then_deleted_reply_updates_and_marks_its_comment(running: Run
     running.settle()
     assert [c.id for c in issue.comments] == [comment.id]
     assert "deleted this comment" in comment.body
+
+
+def test_forty_thousand_characters_fit_jira_with_the_way_back_to_slack(running: Running) -> None:
+    """ACCEPTANCE 28: within Jira's limits, the permalink kept, and no 400 to retry."""
+    slack = running.world.slack.driver
+    long_text = "The VPN drops every few minutes " + "and then it comes back " * 1_730
+    assert 39_000 < len(long_text) <= 40_000
+    question = slack.user("alice").post("#help", long_text)
+    slack.user("bob").react(question, "ticket")
+    running.settle()
+    [ticket] = running.tickets()
+    assert ticket.jira_key is not None
+    issue = running.world.jira.state.issue(ticket.jira_key)
+    assert len(issue.summary) <= 255
+    description = issue.description or ""
+    assert len(description.encode("utf-16-le")) // 2 <= 32_767
+    assert "/archives/" in description.split("\n\n", 1)[0]  # the permalink, ahead of the cut
+
+    reply = slack.user("bob").reply(question, long_text)
+    running.settle()
+    [comment] = issue.comments
+    assert len(comment.body.encode("utf-16-le")) // 2 <= 32_767
+    assert reply.ts.replace(".", "") in comment.body.split("\n", 1)[0]
+    posts = [r for r in running.world.jira.requests if r.route == "POST /issue/{key}/comment"]
+    assert [r.status for r in posts] == [201]
