@@ -30,6 +30,7 @@ from deskhand.domain import Origin, Priority, TicketStatus
 from deskhand.events import JiraCommentSeen, JiraIssueSeen
 from deskhand.outbox import enqueue
 from deskhand.ports import ChatPort
+from deskhand.sync_breaker import allow_comment_sync
 from deskhand.tickets.changes import Assign, Change, SetPriority, SetStatus
 from deskhand.tickets.service import TicketService
 from deskhand.tickets.timeline import record
@@ -214,7 +215,8 @@ class TrackerInbound:
                 origin=Origin.JIRA,
                 data={"comment": comment.id},
             )
-        _post_to_slack(session, ticket.id, comment.id)
+        if allow_comment_sync(session, ticket.id):
+            _post_to_slack(session, ticket.id, comment.id)
 
     def _changed_comment(
         self, session: Session, comment: Comment, event: JiraCommentSeen, seen: datetime

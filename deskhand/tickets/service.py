@@ -218,7 +218,7 @@ class TicketService:
             tracker_rows.create_issue(session, ticket.id)
             session.flush()
             for comment in ticket.comments:
-                tracker_rows.add_comment(session, ticket.id, comment.id)
+                tracker_rows.add_comment(session, ticket.id, comment.id, backlog=True)
         return Created(ticket.id, key, new=True)
 
     # changes ---------------------------------------------------------------------------------

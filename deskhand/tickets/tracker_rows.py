@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deskhand.outbox import enqueue
+from deskhand.sync_breaker import allow_comment_sync
 from deskhand.tickets.changes import Assign, Change, MoveTeam, SetPriority, SetStatus
 from storage.models import Team, Ticket
 
@@ -44,7 +45,13 @@ def add_remote_link(session: Session, ticket_id: int) -> None:
     )
 
 
-def add_comment(session: Session, ticket_id: int, comment_id: int) -> None:
+def add_comment(
+    session: Session, ticket_id: int, comment_id: int, *, backlog: bool = False
+) -> None:
+    """``backlog``: the thread's replies from before the ticket existed, copied in one go at
+    creation; they do not count as a runaway sync."""
+    if not backlog and not allow_comment_sync(session, ticket_id):
+        return
     enqueue(
         session,
         ticket_id=ticket_id,

@@ -4,9 +4,12 @@ reach its Jira issue, on Jira Cloud and Server; the bot's own posts never do (it
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from sandbox.jira.model import Issue
 from sandbox.slack.state import Message
+from storage.models import Comment
 from tests.e2e.conftest import Running
 
 JIRA_CONFIG = """\
@@ -153,3 +156,26 @@ def test_forty_thousand_characters_fit_jira_with_the_way_back_to_slack(running: 
     assert reply.ts.replace(".", "") in comment.body.split("\n", 1)[0]
     posts = [r for r in running.world.jira.requests if r.route == "POST /issue/{key}/comment"]
     assert [r.status for r in posts] == [201]
+
+
+def test_a_runaway_thread_trips_the_breaker_and_the_triage_thread_hears_once(
+    running: Running,
+) -> None:
+    """ACCEPTANCE 20: more than LIMIT comments in a minute stop being copied; agents are told."""
+    from deskhand.sync_breaker import LIMIT
+
+    question, triage, issue = open_ticket(running)
+    chatty = running.world.slack.driver.user("alice")
+    for n in range(LIMIT + 5):
+        chatty.reply(question, f"ping {n}")
+    running.settle()
+    assert len(issue.comments) == LIMIT
+    with Session(running.deskhand.tickets.engine) as session:
+        kept = session.scalar(select(func.count()).select_from(Comment))
+    assert kept == LIMIT + 5 + 1  # all kept on the ticket (and the alert), only not copied
+    alerts = [
+        m
+        for m in running.world.slack.driver.thread(triage)
+        if "Comment sync for this ticket is paused" in m.text
+    ]
+    assert len(alerts) == 1
