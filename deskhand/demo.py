@@ -57,7 +57,7 @@ def run_demo(config_path: Path, out: Console) -> int:
     out.print("[bold]4. A morning at the help desk[/] (Deskhand against the sandbox):")
     play_morning(config, out)
     out.print(
-        "Not in the demo yet: the Jira sync (issue #5) and routing recipes (issue #6).",
+        "Not in the demo yet: routing recipes (issue #6).",
         emoji=False,
     )
     return 0

@@ -6,8 +6,11 @@ sandbox's driver; the demo prints what each channel and thread looks like afterw
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -17,43 +20,70 @@ from sqlalchemy.orm import Session
 from deskhand.config import Config
 from deskhand.sandbox_cli import layout_for
 from deskhand.wiring import Deskhand, build
+from sandbox.httpserver import LoopbackServer
+from sandbox.jira import JiraDriver
+from sandbox.jira.webhooks import WebhookSender
 from sandbox.slack.state import Message
 from sandbox.world import SandboxWorld
 from storage.models import Ticket
+
+WEBHOOK_SECRET = "demo-webhook-secret"  # noqa: S105 - the sandbox's, not a real secret
 
 
 def play_morning(config: Config, out: Console) -> None:
     with (
         tempfile.TemporaryDirectory(prefix="deskhand-demo-") as scratch,
         SandboxWorld(layout_for(config)) as world,
+        contextlib.ExitStack() as stack,
     ):
-        slack = config.slack.model_copy(update={"api_url": world.slack.api_url})
+        update: dict[str, Any] = {
+            "slack": config.slack.model_copy(update={"api_url": world.slack.api_url})
+        }
+        if config.jira is not None:  # the sandbox's Jira stands in for the configured one
+            update["jira"] = config.jira.model_copy(
+                update={"url": world.jira.url, "account": world.jira.bot.email}
+            )
         database = f"sqlite:///{Path(scratch) / 'morning.db'}"
         deskhand = build(
-            config.model_copy(update={"slack": slack}),
+            config.model_copy(update=update),
             bot_token=world.slack.bot_token,
             signing_secret=None,
             database_url=database,
+            jira_token=world.jira.api_token,
+            jira_webhook_secrets=[WEBHOOK_SECRET],
+            jira_poll_interval=0,
         )
         server = world.slack.deliver_socket_mode()
         deskhand.start()
+        stack.callback(deskhand.stop)
+        web = stack.enter_context(LoopbackServer(deskhand.web_app()))
+        webhooks = stack.enter_context(
+            WebhookSender(world.jira, f"{web.url}/jira/webhook", WEBHOOK_SECRET)
+        )
         deskhand.connect_socket_mode(world.slack.app_token)
         server.wait_for_connection(10)
-        try:
-            _script(world, deskhand, out)
-            _show(world, config, out)
-            _tickets(world, deskhand, out)
-        finally:
-            deskhand.stop()
+        morning = Morning(world, deskhand, webhooks)
+        _script(morning, out)
+        _show(world, config, out)
+        _tickets(world, deskhand, out)
+        _issues(world, out)
 
 
-def _settle(world: SandboxWorld, deskhand: Deskhand) -> None:
-    for _ in range(2):  # Deskhand's own posts come back as events once
-        world.slack.transport().wait_idle(10)
-        deskhand.wait_idle(15)
+@dataclass
+class Morning:
+    world: SandboxWorld
+    deskhand: Deskhand
+    webhooks: WebhookSender
+
+    def settle(self) -> None:
+        for _ in range(3):  # Deskhand's own posts and Jira writes come back once
+            self.world.slack.transport().wait_idle(10)
+            self.deskhand.wait_idle(15)
+            self.webhooks.wait_idle(10)
 
 
-def _script(world: SandboxWorld, deskhand: Deskhand, out: Console) -> None:
+def _script(morning: Morning, out: Console) -> None:
+    world = morning.world
     people = world.slack.driver
     alice, bob, carol, dave = (people.user(n) for n in ("alice", "bob", "carol", "dave"))
     channel = f"#{world.layout.request_channels[0]}"
@@ -64,13 +94,13 @@ def _script(world: SandboxWorld, deskhand: Deskhand, out: Console) -> None:
     step("08:58", f"alice asks in {channel}; bob (an agent) reacts with the ticket emoji")
     vpn = alice.post(channel, "My laptop will not connect to the VPN")
     bob.react(vpn, "ticket")
-    _settle(world, deskhand)
+    morning.settle()
 
     step("09:02", "dave asks about a printer; carol and bob both react (one ticket)")
     printer = dave.post(channel, "Printer on floor 2 is jammed again")
     carol.react(printer, "ticket")
     bob.react(printer, "ticket")
-    _settle(world, deskhand)
+    morning.settle()
 
     step("09:05", "dave runs /helpdesk and fills the form: IT · Access, system GitHub")
     dave.command("/helpdesk", "I need access to the GitHub organisation", channel=channel)
@@ -87,27 +117,34 @@ def _script(world: SandboxWorld, deskhand: Deskhand, out: Console) -> None:
                 "request_field_system": "GitHub",
             },
         )
-    _settle(world, deskhand)
+    morning.settle()
 
     triage = people.bot_posts(f"#{world.layout.triage_channels[0]}")
     vpn_card = triage[0]
     step("09:07", "bob claims IT-1 from the triage card and raises its priority")
     bob.click(vpn_card, "claim")
-    _settle(world, deskhand)
+    morning.settle()
     bob.click(vpn_card, "set_priority", value="high")
-    _settle(world, deskhand)
+    morning.settle()
 
     step("09:08", "bob answers alice in her thread; carol leaves an internal note in triage")
     bob.reply(vpn, "Could you try again after restarting the VPN client?")
     carol.reply(vpn_card, "The gateway certificate expired last night; renewing it")
-    _settle(world, deskhand)
+    morning.settle()
+
+    step("09:10", "carol asks alice a question from IT-1's Jira issue")
+    key = _jira_key(morning.deskhand, "IT-1")
+    if key is not None:
+        JiraDriver(world.jira).user("carol").comment(key, "Which office are you working from?")
+    alice.reply(vpn, "From home today")
+    morning.settle()
 
     step("09:12", "alice confirms it works; bob resolves IT-1; carol escalates IT-2 to L2")
     alice.reply(vpn, "It works again, thank you!")
-    _settle(world, deskhand)
+    morning.settle()
     bob.click(vpn_card, "set_status", value="resolved")
     carol.click(triage[1], "escalate")
-    _settle(world, deskhand)
+    morning.settle()
 
 
 def _show(world: SandboxWorld, config: Config, out: Console) -> None:
@@ -154,5 +191,27 @@ def _tickets(world: SandboxWorld, deskhand: Deskhand, out: Console) -> None:
             f"L{ticket.level}",
             names.get(ticket.assignee or "", "-"),
             ticket.origin_kind,
+        )
+    out.print(table)
+
+
+def _jira_key(deskhand: Deskhand, ticket_key: str) -> str | None:
+    with Session(deskhand.tickets.engine) as session:
+        return session.scalar(select(Ticket.jira_key).where(Ticket.key == ticket_key))
+
+
+def _issues(world: SandboxWorld, out: Console) -> None:
+    issues = list(world.jira.state.issues.values())
+    if not issues:
+        return
+    table = Table("issue", "summary", "status", "priority", "assignee", "comments", title="Jira")
+    for issue in issues:
+        table.add_row(
+            issue.key,
+            issue.summary,
+            issue.status,
+            issue.priority.name if issue.priority else "-",
+            issue.assignee or "-",
+            str(len(issue.comments)),
         )
     out.print(table)

@@ -14,8 +14,8 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 from rich.console import Console
+from werkzeug.serving import make_server
 
-from bot.http import flask_app
 from deskhand.config import Config, Secrets
 from deskhand.config.schema import SlackMode
 from deskhand.wiring import Deskhand, build
@@ -40,6 +40,11 @@ def _jira_token(config: Config, secrets: Secrets) -> str | None:
     return token
 
 
+def _webhook_secrets(secrets: Secrets) -> list[str]:
+    values = (secrets.jira_webhook_secret, secrets.jira_webhook_secret_previous)
+    return [v for v in (_secret(value) for value in values) if v]
+
+
 def serve(config: Config, secrets: Secrets, out: Console) -> None:
     # INFO and above: slack_sdk logs request details (tokens among them) only at DEBUG.
     logging.basicConfig(
@@ -61,7 +66,11 @@ def serve(config: Config, secrets: Secrets, out: Console) -> None:
 
 def _serve_socket_mode(config: Config, secrets: Secrets, bot_token: str, out: Console) -> None:
     deskhand = build(
-        config, bot_token=bot_token, signing_secret=None, jira_token=_jira_token(config, secrets)
+        config,
+        bot_token=bot_token,
+        signing_secret=None,
+        jira_token=_jira_token(config, secrets),
+        jira_webhook_secrets=_webhook_secrets(secrets),
     )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -69,14 +78,29 @@ def _serve_socket_mode(config: Config, secrets: Secrets, bot_token: str, out: Co
     app_token = _secret(secrets.slack_app_token)
     assert app_token is not None
     deskhand.start()
+    webhooks = _jira_webhook_server(config, deskhand, out)
     try:
         deskhand.connect_socket_mode(app_token, give_up=stop)
         teams = len(config.teams)
         out.print(f"Deskhand is running in Socket Mode ({teams} teams). Ctrl-C stops it.")
         stop.wait()
     finally:
+        if webhooks is not None:
+            webhooks.shutdown()
         deskhand.stop()
     out.print("Deskhand stopped.")
+
+
+def _jira_webhook_server(config: Config, deskhand: Deskhand, out: Console) -> Any:
+    """In Socket Mode nothing else listens on HTTP: serve ``/jira/webhook`` (and
+    ``/healthz``) on the configured address when webhooks can be verified; without a secret
+    the poller alone keeps Jira and Slack in step."""
+    if config.jira is None or not deskhand.jira_webhook_secrets:
+        return None
+    server = make_server(config.http.host, config.http.port, deskhand.web_app(), threaded=True)
+    threading.Thread(target=server.serve_forever, name="jira-webhooks", daemon=True).start()
+    out.print(f"Jira webhooks: http://{config.http.host}:{config.http.port}/jira/webhook")
+    return server
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -106,10 +130,11 @@ def _serve_http(config: Config, secrets: Secrets, bot_token: str, out: Console) 
             signing_secret=signing_secret,
             previous_signing_secret=_secret(secrets.slack_signing_secret_previous),
             jira_token=_jira_token(config, secrets),
+            jira_webhook_secrets=_webhook_secrets(secrets),
         )
         deskhand.start()
         holder.append(deskhand)
-        return flask_app(deskhand.app)
+        return deskhand.web_app()
 
     def worker_exit(_server: Any, _worker: Any) -> None:
         for deskhand in holder:

@@ -27,6 +27,31 @@ class IssueRef:
 
 
 @dataclass(frozen=True)
+class IssueState:
+    """The fields of an issue the sync keeps in step, as Jira has them now."""
+
+    updated: str
+    """``fields.updated``, ISO 8601 with an offset."""
+    status: str | None
+    priority: str | None
+    assignee: str | None
+    """Cloud account id or Server username."""
+    assignee_email: str | None = None
+
+
+@dataclass(frozen=True)
+class CommentState:
+    """A comment as Jira has it now."""
+
+    updated: str
+    author: str | None
+    author_name: str
+    body: str
+    internal: bool
+    """A JSM internal comment or one restricted by a visibility."""
+
+
+@dataclass(frozen=True)
 class CommentRef:
     issue_key: str
     id: str
@@ -84,6 +109,12 @@ class TrackerPort(Protocol):
 
     def issue_url(self, key: str) -> str:
         """The issue's page for people (``…/browse/KEY``)."""
+
+    def issue_state(self, key: str) -> IssueState | None:
+        """The issue's current state, or None when it no longer exists."""
+
+    def comment_state(self, key: str, comment_id: str) -> CommentState | None:
+        """The comment as it is now, or None when it (or its issue) no longer exists."""
 
     def me(self) -> str:
         """Deskhand's own account (Cloud account id, Server username): what it writes in Jira

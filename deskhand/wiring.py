@@ -7,8 +7,11 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from flask import Flask
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
@@ -18,6 +21,7 @@ from bot.app import build_app
 from bot.cards import CardSync
 from bot.dead_letters import plug_dead_letters
 from bot.home import HomeView
+from bot.http import flask_app
 from bot.notices import SlackNotices
 from bot.replies import PublicReplies
 from bot.slack_port import SlackChatPort
@@ -51,6 +55,8 @@ from deskhand.tracker_sync import TrackerSync
 from deskhand.wiring_requests import plug_requests
 from deskhand.workers import Loop
 from jira_sync.jira_port import connect as connect_jira
+from jira_sync.poller import JiraPoller
+from jira_sync.webhook import register_jira_webhook
 from storage.claims import release_all_claims
 from storage.engine import is_sqlite, make_engine
 from storage.migrate import upgrade
@@ -82,7 +88,17 @@ class Deskhand:
     relay: OutboxRelay
     loops: list[Loop]
     socket_mode: SocketModeHandler | None = None
+    jira_webhook_secrets: list[str] = field(default_factory=list)
+    poller: JiraPoller | None = None
     started: bool = field(default=False)
+
+    def web_app(self) -> Flask:
+        """The HTTP side: Slack's ``/slack/events`` and, when Deskhand syncs with Jira,
+        Jira's ``/jira/webhook``."""
+        web = flask_app(self.app)
+        if self.config.jira is not None:
+            register_jira_webhook(web, self.inbox, self.wake, self.jira_webhook_secrets)
+        return web
 
     def start(self) -> None:
         for loop in self.loops:
@@ -151,9 +167,19 @@ def build(
     slack_timeout: int = SLACK_TIMEOUT,
     sweep_interval: float = 60.0,
     jira_token: str | None = None,
+    jira_webhook_secrets: Sequence[str] = (),
+    jira_poll_interval: float | None = None,
 ) -> Deskhand:
-    """Everything wired for ``config``; ``slack_timeout`` is how long a Web API call may take
-    before it counts as an unknown outcome."""
+    """Everything wired for ``config``.
+
+    - ``slack_timeout``: how long a Web API call may take before it counts as an unknown
+      outcome.
+    - ``jira_token``: without it there is no Jira sync, even with a ``jira`` section.
+    - ``jira_webhook_secrets``: the secrets ``/jira/webhook`` accepts (two while rotating);
+      none refuses every delivery.
+    - ``jira_poll_interval``: seconds between polls of Jira; by default the configuration's
+      ``poll_interval_seconds``; 0 turns the poller off (webhooks alone).
+    """
     url = database_url or config.database.url
     upgrade(url)
     engine = make_engine(url)
@@ -193,6 +219,8 @@ def build(
     cards = CardSync(chat, tickets, config, agents)
     tracker_comments = TrackerComments(chat, engine, config, from_tracker_text=from_jira)
     notices = SlackNotices(chat, tickets, config)
+    poller: JiraPoller | None = None
+    poll_interval = 0.0
     executors: dict[str, OutboxExecutor] = {
         "post_tracker_comment": tracker_comments.post,
         "update_tracker_comment": tracker_comments.update,
@@ -216,6 +244,21 @@ def build(
                 "jira_push_field": outbound.push_field,
             }
         )
+        interval = (
+            config.jira.poll_interval_seconds if jira_poll_interval is None else jira_poll_interval
+        )
+        if interval > 0:
+            projects = sorted({t.jira.project for t in config.teams if t.jira is not None})
+            if projects:
+                poller = JiraPoller(
+                    tracker.client,
+                    inbox,
+                    engine,
+                    projects,
+                    flavour=config.jira.flavour.value,
+                    first_lookback=timedelta(seconds=interval) * 2,
+                )
+                poll_interval = interval
         inbound = TrackerInbound(engine, config, tickets, tracker, chat)
         worker.handlers[JiraIssueSeen.KIND] = inbound.issue_seen
         worker.handlers[JiraCommentSeen.KIND] = inbound.comment_seen
@@ -253,6 +296,16 @@ def build(
         return 0  # a Loop repeats a step that did work at once: the sweep waits its interval
 
     sweep_loop = Loop("sweep", sweep_step, interval=sweep.interval)
+    loops = [inbox_loop, outbox_loop, sweep_loop]
+    if poller is not None:
+        jira_poller = poller
+
+        def poll_step() -> int:
+            if jira_poller.run_once():
+                inbox_loop.wake.set()
+            return 0  # like the sweep: wait the interval, whatever was found
+
+        loops.append(Loop("jira-poll", poll_step, interval=poll_interval))
 
     def wake() -> None:
         inbox_loop.wake.set()
@@ -292,5 +345,7 @@ def build(
         inbox=inbox,
         tickets=tickets,
         relay=relay,
-        loops=[inbox_loop, outbox_loop, sweep_loop],
+        loops=loops,
+        jira_webhook_secrets=[s for s in jira_webhook_secrets if s],
+        poller=poller,
     )

@@ -14,8 +14,9 @@ from typing import Any, Literal
 import jira
 
 from deskhand.ports import RejectedError
-from deskhand.tracker import IssueRef
+from deskhand.tracker import CommentState, IssueRef, IssueState
 from jira_sync.errors import fit_body, fit_summary, translated
+from jira_sync.inbound import comment_from_rest
 
 Flavour = Literal["cloud", "server"]
 
@@ -35,6 +36,11 @@ class JiraTrackerPort:
         self._client = client
         self.flavour: Flavour = flavour
         self._me: str | None = None
+
+    @property
+    def client(self) -> jira.JIRA:
+        """The client underneath (for the poller, which reads pages of raw issues)."""
+        return self._client
 
     # -- people ---------------------------------------------------------------------------------
 
@@ -93,6 +99,41 @@ class JiraTrackerPort:
             if isinstance(issue, jira.Issue):
                 return self._ref(str(issue.key), str(issue.id))
         return None
+
+    def issue_state(self, key: str) -> IssueState | None:
+        try:
+            with translated(write=False):
+                raw = self._client.issue(key, fields="status,priority,assignee,updated").raw
+        except RejectedError as exc:
+            if exc.code == "404":
+                return None
+            raise
+        fields: dict[str, Any] = raw.get("fields") or {}
+        assignee = fields.get("assignee") or None
+        return IssueState(
+            updated=str(fields["updated"]),
+            status=(fields.get("status") or {}).get("name"),
+            priority=(fields.get("priority") or {}).get("name"),
+            assignee=_account(assignee, self.flavour) if assignee else None,
+            assignee_email=(assignee or {}).get("emailAddress") or None,
+        )
+
+    def comment_state(self, key: str, comment_id: str) -> CommentState | None:
+        try:
+            with translated(write=False):
+                raw = self._client.comment(key, comment_id, expand="properties").raw
+        except RejectedError as exc:
+            if exc.code == "404":
+                return None
+            raise
+        seen = comment_from_rest(key, raw)
+        return CommentState(
+            updated=seen.updated,
+            author=seen.author,
+            author_name=seen.author_name,
+            body=seen.body,
+            internal=seen.internal,
+        )
 
     def issue_url(self, key: str) -> str:
         return f"{self._client.server_url.rstrip('/')}/browse/{key}"

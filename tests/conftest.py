@@ -14,6 +14,8 @@ from sandbox.world import Layout, SandboxWorld
 from storage.engine import make_engine
 from storage.throwaway_postgres import PostgresServer, PostgresUnavailableError, postgres_server
 
+pytest_plugins = ["tests.jira_fixtures"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_TESTDATA = Path(os.environ.get("DESKHAND_TESTDATA", ROOT.parent / "shared" / "testdata"))
 """Slack's and Atlassian's published specs and recorded payloads, kept beside the project."""

@@ -17,6 +17,7 @@ class Secrets(BaseSettings):
     slack_signing_secret_previous: SecretStr | None = None
     jira_token: SecretStr | None = None
     jira_webhook_secret: SecretStr | None = None
+    jira_webhook_secret_previous: SecretStr | None = None
 
     def missing_for(self, *, socket_mode: bool, jira: bool) -> list[str]:
         """Names of the variables a run with these features needs but lacks."""

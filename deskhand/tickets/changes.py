@@ -22,6 +22,9 @@ class ChangeError(ValueError):
 @dataclass(frozen=True)
 class Assign:
     assignee: str | None
+    start_work: bool = True
+    """Assigning an open ticket puts it in progress; not so for news from Jira, whose own
+    status comes with it."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ def apply(ticket: Ticket, change: Change, *, teams: list[str]) -> Applied:
     if isinstance(change, Assign):
         applied = Applied("assigned", ticket.assignee, change.assignee)
         ticket.assignee = change.assignee
-        if change.assignee and ticket.status == TicketStatus.OPEN.value:
+        if change.start_work and change.assignee and ticket.status == TicketStatus.OPEN.value:
             ticket.status = TicketStatus.IN_PROGRESS.value
         return applied
     if isinstance(change, SetStatus):

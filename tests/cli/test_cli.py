@@ -118,5 +118,9 @@ def test_demo_exits_zero_and_builds_a_database() -> None:
     assert "deskhand: New ticket IT-2: Printer on floor 2 is jammed again" in result.output
     assert "deskhand: New ticket IT-3: GitHub access" in result.output
     assert "IT-1 is now *resolved*" in result.output
+    # the Jira sync both ways: carol's question from Jira reached alice's thread, and the
+    # issue has the thread's replies and notes
+    assert "*Carol* (in Jira): Which office are you working from?" in result.output
+    assert "[IT-1] My laptop will not" in result.output
     # carol's internal note is in the triage thread only
     assert result.output.count("The gateway certificate expired") == 1

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.http import EVENTS_PATH, flask_app
+from bot.http import EVENTS_PATH
 from deskhand.config import Config, parse_config
 from deskhand.config.schema import JiraFlavour
 from deskhand.wiring import Deskhand, build
@@ -31,6 +31,8 @@ teams:
 class Running:
     world: SandboxWorld
     deskhand: Deskhand
+    web_url: str
+    """Deskhand's HTTP side (Slack events in HTTP mode, Jira webhooks)."""
 
     def settle(self) -> None:
         """Wait until the sandbox has delivered everything and Deskhand has acted on it."""
@@ -85,12 +87,19 @@ def extra_public_channels() -> list[str]:
 
 
 @pytest.fixture
+def build_options() -> dict[str, Any]:
+    """Extra arguments for ``deskhand.wiring.build``; a test module may override it."""
+    return {}
+
+
+@pytest.fixture
 def running(
     sandbox_world: SandboxWorld,
     database_url: str,
     transport: str,
     config_text: str,
     extra_public_channels: list[str],
+    build_options: dict[str, Any],
 ) -> Iterator[Running]:
     """Deskhand against the sandbox, on SQLite and PostgreSQL, over each transport."""
     ws = sandbox_world.slack.workspace
@@ -99,7 +108,7 @@ def running(
     ws.add_channel("help-private", private=True, members=[ws.bot, *filter(None, people)])
     for name in extra_public_channels:
         ws.add_channel(name, members=[ws.bot])
-    with serving(sandbox_world, database_url, transport, config_text) as running:
+    with serving(sandbox_world, database_url, transport, config_text, **build_options) as running:
         yield running
 
 
@@ -125,11 +134,12 @@ def serving(
     deskhand.start()
     with contextlib.ExitStack() as stack:
         stack.callback(deskhand.stop)
+        # The HTTP side runs in both transports: in Socket Mode it takes Jira's webhooks.
+        server = stack.enter_context(LoopbackServer(deskhand.web_app()))
         if http:
-            server = stack.enter_context(LoopbackServer(flask_app(deskhand.app)))
             world.slack.deliver_http(f"{server.url}{EVENTS_PATH}")
         else:
             socket_server = world.slack.deliver_socket_mode()
             deskhand.connect_socket_mode(world.slack.app_token)
             assert socket_server.wait_for_connection(10)
-        yield Running(world, deskhand)
+        yield Running(world, deskhand, server.url)

@@ -26,7 +26,7 @@ def test_a_dropped_connection_mid_burst_loses_nothing(tmp_path: Path) -> None:
         deskhand.start()
         deskhand.connect_socket_mode(world.slack.app_token, ping_interval=1.0)
         assert server.wait_for_connection(10)
-        running = Running(world, deskhand)
+        running = Running(world, deskhand, web_url="")  # no HTTP side here
         try:
             slack = world.slack.driver
             questions = [slack.user("alice").post("#help", f"Burst {n}") for n in range(6)]

@@ -1,76 +1,27 @@
-"""Fake Jira fixtures: both flavours on loopback, driven through the real ``jira`` client."""
+"""The fake Jira's own tests. Its fixtures (``fake``, ``cloud``, ``server``, ``client``) come
+from ``tests/jira_fixtures.py``; the helpers are named here too for the modules that import
+them from this package."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from tests.jira_fixtures import (
+    BOT_EMAIL,
+    TOKEN,
+    connect,
+    error_json,
+    error_response,
+    make_fake,
+    new_issue,
+    raw_session,
+)
 
-import jira
-import pytest
-import requests
-
-from sandbox.jira import JiraFake
-
-BOT_EMAIL = "deskhand-bot@example.com"
-TOKEN = "sandbox-token"
-
-
-def connect(fake: JiraFake, *, timeout: float = 5, token: bool = False) -> Any:
-    """The real client as Deskhand builds it: a timeout and no silent retries."""
-    if token:
-        return jira.JIRA(server=fake.url, token_auth=TOKEN, timeout=timeout, max_retries=0)
-    login = BOT_EMAIL if fake.flavour == "cloud" else "deskhand"
-    return jira.JIRA(server=fake.url, basic_auth=(login, TOKEN), timeout=timeout, max_retries=0)
-
-
-def raw_session() -> requests.Session:
-    session = requests.Session()
-    session.auth = (BOT_EMAIL, TOKEN)
-    return session
-
-
-def make_fake(flavour: str, **kwargs: Any) -> JiraFake:
-    fake = JiraFake(flavour, **kwargs)  # type: ignore[arg-type]
-    fake.add_user("bob", "bob@example.com", "Bob Builder", "Europe/Berlin")
-    fake.add_user("alice", "alice@example.com", "Alice Agent", "America/New_York")
-    return fake
-
-
-@pytest.fixture(params=["cloud", "server"])
-def fake(request: pytest.FixtureRequest) -> Iterator[JiraFake]:
-    with make_fake(request.param) as started:
-        yield started
-
-
-@pytest.fixture
-def cloud() -> Iterator[JiraFake]:
-    with make_fake("cloud") as started:
-        yield started
-
-
-@pytest.fixture
-def server() -> Iterator[JiraFake]:
-    with make_fake("server") as started:
-        yield started
-
-
-@pytest.fixture
-def client(fake: JiraFake) -> Any:
-    return connect(fake)
-
-
-def new_issue(client: Any, summary: str = "Printer on fire", **fields: Any) -> Any:
-    return client.create_issue(
-        fields={"project": {"key": "IT"}, "issuetype": {"name": "Task"}, "summary": summary}
-        | fields
-    )
-
-
-def error_response(caught: pytest.ExceptionInfo[jira.JIRAError]) -> requests.Response:
-    response = caught.value.response
-    assert response is not None
-    return response
-
-
-def error_json(caught: pytest.ExceptionInfo[jira.JIRAError]) -> Any:
-    return error_response(caught).json()
+__all__ = [
+    "BOT_EMAIL",
+    "TOKEN",
+    "connect",
+    "error_json",
+    "error_response",
+    "make_fake",
+    "new_issue",
+    "raw_session",
+]
