@@ -17,6 +17,7 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.reaction_storm
+	$(BIN)/python -m bench.recipes
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from deskhand.config import Config, ConfigError, load_config
 from deskhand.manifest import build_manifest
+from deskhand.recipes_cli import recipes_app
 from deskhand.sync_cli import sync_app
 
 app = typer.Typer(
@@ -23,6 +24,7 @@ app = typer.Typer(
 config_app = typer.Typer(help="Work with config.yaml.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(sync_app, name="sync")
+app.add_typer(recipes_app, name="recipes")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -55,7 +55,7 @@ def parse_config(
     text: str, filename: str = "config.yaml", *, base_dir: Path | None = None
 ) -> Config:
     """Validate YAML text; with ``base_dir``, also check that referenced files exist."""
-    tree = _parse_yaml(text, filename)
+    tree = parse_yaml(text, filename)
     if tree is None:
         tree = CommentedMap()
     if not isinstance(tree, CommentedMap):
@@ -63,7 +63,7 @@ def parse_config(
             [ConfigProblem(filename, 1, 1, "", "expected a mapping of sections at the top level")]
         )
     try:
-        config = Config.model_validate(_plain(tree))
+        config = Config.model_validate(plain_data(tree))
     except ValidationError as exc:
         raise ConfigError(
             [_problem_from_error(error, tree, filename) for error in exc.errors()]
@@ -80,7 +80,7 @@ def parse_config(
     return config
 
 
-def _parse_yaml(text: str, filename: str) -> Any:
+def parse_yaml(text: str, filename: str) -> Any:
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
@@ -96,12 +96,12 @@ def _parse_yaml(text: str, filename: str) -> Any:
         raise ConfigError([ConfigProblem(filename, 1, 1, "", f"invalid YAML: {exc}")]) from None
 
 
-def _plain(node: Any) -> Any:
+def plain_data(node: Any) -> Any:
     """Turn ruamel's commented containers into plain dicts and lists for pydantic."""
     if isinstance(node, dict):
-        return {str(key): _plain(value) for key, value in node.items()}
+        return {str(key): plain_data(value) for key, value in node.items()}
     if isinstance(node, list):
-        return [_plain(value) for value in node]
+        return [plain_data(value) for value in node]
     return node
 
 
@@ -134,12 +134,12 @@ def _problem_at(
     *,
     key_position: bool = False,
 ) -> ConfigProblem:
-    line, column = _position(tree, loc, key_position=key_position)
+    line, column = yaml_position(tree, loc, key_position=key_position)
     dotted = ".".join(str(part) for part in loc)
     return ConfigProblem(filename, line, column, dotted, message)
 
 
-def _position(tree: CommentedMap, loc: Loc, *, key_position: bool) -> tuple[int, int]:
+def yaml_position(tree: CommentedMap, loc: Loc, *, key_position: bool) -> tuple[int, int]:
     """The 1-based line and column of ``loc`` in the YAML tree, or of its nearest ancestor."""
     node: Any = tree
     line, column = 0, 0  # ruamel counts from zero
@@ -173,15 +173,15 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
         field = model.model_fields.get(part) if model is not None else None
         if field is None:
             return None
-        model = _model_of(field.annotation)
+        model = model_of(field.annotation)
     return model
 
 
-def _model_of(annotation: Any) -> type[BaseModel] | None:
+def model_of(annotation: Any) -> type[BaseModel] | None:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     for arg in get_args(annotation):
-        found = _model_of(arg)
+        found = model_of(arg)
         if found is not None:
             return found
     return None

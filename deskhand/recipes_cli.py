@@ -1,0 +1,280 @@
+"""``deskhand recipes``: lint, test, replay and schema.
+
+Bad input (an unusable config.yaml, recipe file, option or database) exits with status 2 and
+says why on stderr, one ``file:line:col: path: message`` per problem where there is a file.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
+
+from deskhand.config import Config, ConfigError, load_config
+from deskhand.domain import Priority, TicketStatus
+from recipes.actions import RouteTo, summary
+from recipes.engine import DEFAULT_MAX_HOPS, Routing, route
+from recipes.events import FieldValue, RecipeEvent
+from recipes.loader import configured_paths, load_recipes
+from recipes.recipe_set import RecipeSet
+from recipes.schema import Trigger, json_schema
+
+EXIT_BAD_INPUT = 2
+"""Exit status for unusable input (as for a usage error and for check-config)."""
+
+recipes_app = typer.Typer(
+    help="Work with routing recipes: lint, test, replay, schema.", no_args_is_help=True
+)
+
+ConfigPath = Annotated[
+    Path, typer.Option("--config", "-c", help="Path to config.yaml.", envvar="DESKHAND_CONFIG")
+]
+RecipePaths = Annotated[
+    list[Path] | None,
+    typer.Argument(help="Recipe files or folders; default: recipes.paths of config.yaml."),
+]
+
+
+def _out() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+def _err() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _fail(*lines: str) -> typer.Exit:
+    err = _err()
+    for line in lines:
+        err.print(line, markup=False)
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+def _config(path: Path) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise _fail(*(str(problem) for problem in exc.problems)) from None
+
+
+def _recipes(config: Config, config_path: Path, paths: list[Path] | None) -> RecipeSet:
+    chosen = paths or configured_paths(config, config_path)
+    try:
+        return load_recipes(chosen, config)
+    except ConfigError as exc:
+        raise _fail(*(str(problem) for problem in exc.problems)) from None
+
+
+@recipes_app.command("lint")
+def lint(paths: RecipePaths = None, config: ConfigPath = Path("config.yaml")) -> None:
+    """Check recipe files against config.yaml: print file:line:col: path: message for each
+    problem (exit status 2), or how many recipes are fine."""
+    loaded = _recipes(_config(config), config, paths)
+    files = len(loaded.files)
+    _out().print(
+        f"OK: {len(loaded)} recipes in {files} file{'s' if files != 1 else ''}", markup=False
+    )
+
+
+@recipes_app.command("schema")
+def schema() -> None:
+    """Print the JSON Schema of recipe files, for editors."""
+    sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+
+
+def _fields(pairs: list[str]) -> dict[str, FieldValue]:
+    fields: dict[str, FieldValue] = {}
+    for pair in pairs:
+        name, equals, value = pair.partition("=")
+        if not equals or not name:
+            raise _fail(f"--field {pair!r}: expected NAME=VALUE")
+        earlier = fields.get(name)
+        if earlier is None:
+            fields[name] = value
+        else:
+            fields[name] = (*((earlier,) if isinstance(earlier, str) else earlier), value)
+    return fields
+
+
+def _moment(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise _fail(f"--at {value!r}: expected an ISO date and time") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+@recipes_app.command("test")
+def try_event(
+    paths: RecipePaths = None,
+    text: Annotated[str, typer.Option(help="The request's text.")] = "",
+    channel: Annotated[str | None, typer.Option(help="Channel name, without '#'.")] = None,
+    field: Annotated[
+        list[str] | None, typer.Option(help="A form field, NAME=VALUE (repeatable).")
+    ] = None,
+    emoji: Annotated[
+        str | None, typer.Option(help="An emoji name; the trigger becomes reaction.added.")
+    ] = None,
+    trigger: Annotated[
+        Trigger | None,
+        typer.Option(help="Default: reaction.added with --emoji, else ticket.created."),
+    ] = None,
+    team: Annotated[
+        str | None,
+        typer.Option(help="The ticket's team; default: the first team (where tickets start)."),
+    ] = None,
+    service: Annotated[str | None, typer.Option()] = None,
+    priority: Annotated[Priority | None, typer.Option()] = None,
+    level: Annotated[int | None, typer.Option(min=1, max=3)] = None,
+    status: Annotated[TicketStatus | None, typer.Option()] = None,
+    previous_status: Annotated[TicketStatus | None, typer.Option()] = None,
+    requester: Annotated[str | None, typer.Option(help="Slack user id.")] = None,
+    email: Annotated[str | None, typer.Option(help="The requester's email.")] = None,
+    group: Annotated[list[str] | None, typer.Option(help="A requester's group.")] = None,
+    label: Annotated[list[str] | None, typer.Option(help="A label on the ticket.")] = None,
+    at: Annotated[
+        str | None, typer.Option(help="When, ISO 8601 (UTC unless given); default: now.")
+    ] = None,
+    max_hops: Annotated[int, typer.Option(min=1)] = DEFAULT_MAX_HOPS,
+    config: ConfigPath = Path("config.yaml"),
+) -> None:
+    """Show which recipes fire for an event and what they would do. Changes nothing."""
+    loaded_config = _config(config)
+    recipes = _recipes(loaded_config, config, paths)
+    chosen = trigger or (Trigger.REACTION_ADDED if emoji else Trigger.TICKET_CREATED)
+    if team is None and chosen is not Trigger.MESSAGE_POSTED:
+        team = loaded_config.teams[0].name
+    event = RecipeEvent(
+        trigger=chosen,
+        at=_moment(at),
+        text=text,
+        channel=channel.lstrip("#") if channel else None,
+        team=team,
+        service=service,
+        priority=priority or (None if chosen is Trigger.MESSAGE_POSTED else Priority.NORMAL),
+        level=level or (None if chosen is Trigger.MESSAGE_POSTED else 1),
+        status=status,
+        previous_status=previous_status,
+        fields=_fields(field or []),
+        requester_id=requester,
+        requester_email=email,
+        requester_groups=frozenset(group or ()),
+        labels=frozenset(label or ()),
+        emoji=emoji.strip(":") if emoji else None,
+    )
+    _print_routing(_out(), route(recipes, event, max_hops), event)
+
+
+def _print_routing(out: Console, routing: Routing, event: RecipeEvent) -> None:
+    where = f" in #{event.channel}" if event.channel else ""
+    out.print(f"{event.trigger.value}{where}, team {event.team or '-'}", markup=False)
+    if not routing.fired:
+        out.print("No recipe fires.", markup=False)
+    else:
+        fired = Table("recipe", "where", "matched", title="Recipes that fire", title_justify="left")
+        for firing in routing.fired:
+            fired.add_row(firing.recipe, firing.source, firing.because)
+        out.print(fired)
+        actions = Table("#", "action", "reason", title="What they would do", title_justify="left")
+        for number, decision in enumerate(routing.actions, start=1):
+            actions.add_row(str(number), summary(decision.action), decision.reason)
+        out.print(actions)
+    for error in routing.errors:
+        out.print(f"left out: {error}", markup=False)
+    if routing.notice:
+        out.print(routing.notice, markup=False)
+    if routing.hops:
+        teams = " → ".join(str(team) for team in routing.teams)
+        out.print(f"Team: {teams}", markup=False)
+
+
+@recipes_app.command("replay")
+def replay_command(
+    paths: RecipePaths = None,
+    since: Annotated[str, typer.Option(help="How far back: 30d, 12h, 2w, or an ISO date.")] = "30d",
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="Overrides database.url.")
+    ] = None,
+    channel_name: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="ID=NAME: the name of a channel id tickets came from (repeatable), for "
+            "recipes with channel conditions."
+        ),
+    ] = None,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="List every ticket, not only those that differ.")
+    ] = False,
+    config: ConfigPath = Path("config.yaml"),
+) -> None:
+    """Replay stored tickets against the recipes and show where routing would differ from
+    what happened. Reads the database only."""
+    from recipes.replay import parse_since, replay, stored_tickets
+    from storage.engine import make_engine
+
+    loaded_config = _config(config)
+    recipes = _recipes(loaded_config, config, paths)
+    try:
+        cutoff = parse_since(since, datetime.now(UTC))
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    names: dict[str, str] = {}
+    for pair in channel_name or []:
+        channel_id, equals, name = pair.partition("=")
+        if not equals:
+            raise _fail(f"--channel-name {pair!r}: expected ID=NAME")
+        names[channel_id] = name.lstrip("#")
+    url = database_url or loaded_config.database.url
+    engine = make_engine(url)
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if database and database != ":memory:" and not Path(database).is_file():
+            raise _fail(f"no database at {database}")
+    try:
+        tickets = stored_tickets(engine, cutoff, names)
+    except SQLAlchemyError as exc:
+        raise _fail(f"cannot read tickets from the database: {exc.__class__.__name__}") from None
+    finally:
+        engine.dispose()
+    results = replay(recipes, tickets)
+    out = _out()
+    differing = [result for result in results if result.differs]
+    shown = results if show_all else differing
+    if shown:
+        table = Table(
+            "ticket",
+            "filed in",
+            "first routed to",
+            "ended in",
+            "recipes route to",
+            "verdict",
+            "why",
+        )
+        for result in shown:
+            routes = [d.reason for d in result.routing.actions if isinstance(d.action, RouteTo)]
+            table.add_row(
+                result.ticket.key,
+                result.ticket.filed_in,
+                result.ticket.first_team,
+                result.ticket.ended_in,
+                result.candidate_team,
+                result.verdict,
+                "; ".join(routes) or "no route recipe fires",
+            )
+        out.print(table)
+    better = sum(1 for result in differing if result.verdict.startswith("better"))
+    out.print(
+        f"{len(results)} tickets since {cutoff:%Y-%m-%d %H:%M} UTC: "
+        f"{len(differing)} would be routed differently"
+        + (f", {better} of them straight to the team they ended up in" if differing else ""),
+        markup=False,
+    )
