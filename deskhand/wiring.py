@@ -25,7 +25,6 @@ from bot.http import flask_app
 from bot.notices import SlackNotices
 from bot.replies import PublicReplies
 from bot.slack_port import SlackChatPort
-from bot.text import escape as from_jira
 from bot.tracker_comments import TrackerComments
 from deskhand.agents import AgentDirectory
 from deskhand.card_actions import CardActions
@@ -55,6 +54,7 @@ from deskhand.tracker_sync import TrackerSync
 from deskhand.wiring_requests import plug_requests
 from deskhand.workers import Loop
 from jira_sync.jira_port import connect as connect_jira
+from jira_sync.markup import jira_to_slack, slack_to_jira
 from jira_sync.poller import JiraPoller
 from jira_sync.webhook import register_jira_webhook
 from storage.claims import release_all_claims
@@ -63,11 +63,6 @@ from storage.migrate import upgrade
 from storage.models import InboxRow, OutboxRow
 
 log = logging.getLogger(__name__)
-
-
-def to_jira(text: str) -> str:
-    """Slack text as Jira shows it (until the markup converter is plugged in)."""
-    return text
 
 
 SLACK_TIMEOUT = 10
@@ -217,7 +212,21 @@ def build(
         owner=owner,
     )
     cards = CardSync(chat, tickets, config, agents)
-    tracker_comments = TrackerComments(chat, engine, config, from_tracker_text=from_jira)
+    tracker_comments = TrackerComments(chat, engine, config, from_tracker_text=jira_to_slack)
+
+    def to_jira(text: str) -> str:
+        """Slack mrkdwn as Jira wiki markup, with people and channels by name."""
+
+        def user_name(user: str) -> str | None:
+            person = chat.person(user)
+            return person.name if person is not None else None
+
+        def channel_name(channel: str) -> str | None:
+            info = chat.channel(channel)
+            return info.name if info is not None else None
+
+        return slack_to_jira(text, user_name=user_name, channel_name=channel_name)
+
     notices = SlackNotices(chat, tickets, config)
     poller: JiraPoller | None = None
     poll_interval = 0.0
