@@ -321,4 +321,9 @@ def _person(body: dict[str, Any]) -> Person:
         or body.get("name")
         or body["id"]
     )
-    return Person(id=str(body["id"]), name=str(name), email=profile.get("email") or None)
+    return Person(
+        id=str(body["id"]),
+        name=str(name),
+        email=profile.get("email") or None,
+        is_bot=bool(body.get("is_bot")),
+    )

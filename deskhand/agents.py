@@ -58,6 +58,15 @@ class AgentDirectory:
         names = [team] if team is not None else [t.name for t in self.config.teams]
         return any(user in self._team(name).members for name in names)
 
+    def agents(self, team: str) -> list[str]:
+        """The team's agents: the people (not bots, not Deskhand) in its triage channel."""
+        people = []
+        for member in sorted(self._team(team).members):
+            person = self.chat.person(member)
+            if person is not None and not person.is_bot:
+                people.append(member)
+        return people
+
     def forget(self) -> None:
         """Drop the cache (after a member_joined_channel or left event, say)."""
         with self._lock:

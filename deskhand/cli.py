@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -25,6 +25,9 @@ config_app = typer.Typer(help="Work with config.yaml.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(sync_app, name="sync")
 app.add_typer(recipes_app, name="recipes")
+
+if TYPE_CHECKING:
+    from recipes.book import RecipeBook
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -94,10 +97,25 @@ def run(config: ConfigPath = Path("config.yaml")) -> None:
     from deskhand.config import Secrets
     from deskhand.serve import MissingSecretsError, serve
 
+    loaded = _load(config)
     try:
-        serve(_load(config), Secrets(), out)
+        serve(loaded, Secrets(), out, recipes=_recipes(loaded, config))
     except MissingSecretsError as exc:
         err.print(str(exc), markup=False)
+        raise typer.Exit(EXIT_CONFIG) from None
+
+
+def _recipes(config: Config, path: Path) -> RecipeBook | None:
+    """The recipes ``recipes.paths`` lists; a bad file stops the start with file:line."""
+    from recipes.book import RecipeBook
+
+    if not config.recipes.paths:
+        return None
+    try:
+        return RecipeBook.from_config(config, path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            err.print(str(problem), markup=False)
         raise typer.Exit(EXIT_CONFIG) from None
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import inspect
 from deskhand.config import ConfigError, load_config
 from deskhand.demo_morning import play_morning
 from deskhand.manifest import required_scopes
+from recipes.book import RecipeBook
 from storage.engine import make_engine
 from storage.migrate import current_revision, upgrade
 
@@ -55,9 +56,13 @@ def run_demo(config_path: Path, out: Console) -> int:
         out.print(f"   {scope:<18} {why}", markup=False)
 
     out.print("[bold]4. A morning at the help desk[/] (Deskhand against the sandbox):")
-    play_morning(config, out)
+    book = RecipeBook.from_config(config, config_path) if config.recipes.paths else None
+    if book is not None:
+        names = ", ".join(recipe.name for recipe in book.current.recipes)
+        out.print(f"   Recipes in force: {names}", markup=False)
+    play_morning(config, out, recipes=book)
     out.print(
-        "Not in the demo yet: routing recipes (issue #6).",
+        "Not in the demo yet: the scheduler (SLAs, follow-ups, CSAT) and the dashboard.",
         emoji=False,
     )
     return 0

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from deskhand.config import Config
 from deskhand.sandbox_cli import layout_for
 from deskhand.wiring import Deskhand, build
+from recipes.book import RecipeBook
 from sandbox.httpserver import LoopbackServer
 from sandbox.jira import JiraDriver
 from sandbox.jira.webhooks import WebhookSender
@@ -30,7 +31,7 @@ from storage.models import Ticket
 WEBHOOK_SECRET = "demo-webhook-secret"  # noqa: S105 - the sandbox's, not a real secret
 
 
-def play_morning(config: Config, out: Console) -> None:
+def play_morning(config: Config, out: Console, *, recipes: RecipeBook | None = None) -> None:
     with (
         tempfile.TemporaryDirectory(prefix="deskhand-demo-") as scratch,
         SandboxWorld(layout_for(config)) as world,
@@ -52,6 +53,7 @@ def play_morning(config: Config, out: Console) -> None:
             jira_token=world.jira.api_token,
             jira_webhook_secrets=[WEBHOOK_SECRET],
             jira_poll_interval=0,
+            recipes=recipes,
         )
         server = world.slack.deliver_socket_mode()
         deskhand.start()
@@ -144,6 +146,11 @@ def _script(morning: Morning, out: Console) -> None:
     morning.settle()
     bob.click(vpn_card, "set_status", value="resolved")
     carol.click(triage[1], "escalate")
+    morning.settle()
+
+    step("09:15", "dave asks about his payslip; bob reacts; a recipe routes it to HR")
+    payslip = dave.post(channel, "My payslip for November is missing")
+    bob.react(payslip, "ticket")
     morning.settle()
 
 

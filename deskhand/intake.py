@@ -8,6 +8,7 @@ from deskhand.agents import AgentDirectory
 from deskhand.config import Config
 from deskhand.config.schema import EmojiCreators
 from deskhand.domain import IntakeKind
+from deskhand.emoji_recipes import EmojiRecipes
 from deskhand.events import ReactionAdded
 from deskhand.ports import ChannelInfo, ChatMessage, ChatPort
 from deskhand.tickets.service import Created, NewTicket, ThreadReply, TicketService
@@ -19,16 +20,27 @@ class ReactionIntake:
     """The ticket emoji on a message in a request channel makes that message a ticket."""
 
     def __init__(
-        self, config: Config, chat: ChatPort, agents: AgentDirectory, tickets: TicketService
+        self,
+        config: Config,
+        chat: ChatPort,
+        agents: AgentDirectory,
+        tickets: TicketService,
+        *,
+        emoji_recipes: EmojiRecipes | None = None,
     ) -> None:
+        """``emoji_recipes``: other emoji on a ticket's message or cards set off the
+        ``reaction.added`` recipes (e.g. :hr: moves the ticket to HR)."""
         self.config = config
         self.chat = chat
         self.agents = agents
         self.tickets = tickets
+        self.emoji_recipes = emoji_recipes
 
     def handle(self, payload: dict[str, object]) -> None:
         event = ReactionAdded.from_payload(dict(payload))
         if event.emoji != self.config.slack.ticket_emoji:
+            if self.emoji_recipes is not None:
+                self.emoji_recipes.handle(event, may=self._may_route)
             return
         channel = self.chat.channel(event.channel)
         if channel is None or channel.name not in self._request_channels():
@@ -47,6 +59,13 @@ class ReactionIntake:
             actor=event.user,
             kind=IntakeKind.REACTION,
         )
+
+    def _may_route(self, user: str, team: str) -> bool:
+        """Who may set off a ``reaction.added`` recipe on a ticket: its team's agents, or
+        anyone where anyone may create tickets by emoji."""
+        if self.config.slack.emoji_creators is EmojiCreators.ANYONE:
+            return True
+        return self.agents.is_agent(user, team)
 
     def _request_channels(self) -> set[str]:
         slack = self.config.slack
@@ -89,6 +108,7 @@ def ticket_from_message(
             origin_kind=kind,
             actor=actor,
             origin_channel=channel.id,
+            channel_name=None if channel.is_im else channel.name,
             origin_ts=ts,
             thread_channel=channel.id,
             thread_ts=root,

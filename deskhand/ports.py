@@ -46,6 +46,7 @@ class Person:
     id: str
     name: str
     email: str | None
+    is_bot: bool = False
 
 
 @dataclass(frozen=True)

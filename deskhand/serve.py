@@ -19,6 +19,7 @@ from werkzeug.serving import make_server
 from deskhand.config import Config, Secrets
 from deskhand.config.schema import SlackMode
 from deskhand.wiring import Deskhand, build
+from recipes.book import RecipeBook
 
 
 class MissingSecretsError(Exception):
@@ -45,7 +46,11 @@ def _webhook_secrets(secrets: Secrets) -> list[str]:
     return [v for v in (_secret(value) for value in values) if v]
 
 
-def serve(config: Config, secrets: Secrets, out: Console) -> None:
+def serve(
+    config: Config, secrets: Secrets, out: Console, *, recipes: RecipeBook | None = None
+) -> None:
+    """Run until stopped. ``recipes``: the routing recipes; in Socket Mode a SIGHUP reloads
+    them (a set that fails to load is reported and the last good one stays)."""
     # INFO and above: slack_sdk logs request details (tokens among them) only at DEBUG.
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -59,22 +64,32 @@ def serve(config: Config, secrets: Secrets, out: Console) -> None:
     bot_token = _secret(secrets.slack_bot_token)
     assert bot_token is not None
     if socket_mode:
-        _serve_socket_mode(config, secrets, bot_token, out)
+        _serve_socket_mode(config, secrets, bot_token, out, recipes)
     else:
-        _serve_http(config, secrets, bot_token, out)
+        _serve_http(config, secrets, bot_token, out, recipes)
 
 
-def _serve_socket_mode(config: Config, secrets: Secrets, bot_token: str, out: Console) -> None:
+def _serve_socket_mode(
+    config: Config, secrets: Secrets, bot_token: str, out: Console, recipes: RecipeBook | None
+) -> None:
     deskhand = build(
         config,
         bot_token=bot_token,
         signing_secret=None,
         jira_token=_jira_token(config, secrets),
         jira_webhook_secrets=_webhook_secrets(secrets),
+        recipes=recipes,
     )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
+    if recipes is not None:
+        book = recipes
+
+        def reload(*_: Any) -> None:
+            logging.getLogger(__name__).warning("recipes: %s", book.reload().message)
+
+        signal.signal(signal.SIGHUP, reload)
     app_token = _secret(secrets.slack_app_token)
     assert app_token is not None
     deskhand.start()
@@ -119,7 +134,9 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         return self._load()
 
 
-def _serve_http(config: Config, secrets: Secrets, bot_token: str, out: Console) -> None:
+def _serve_http(
+    config: Config, secrets: Secrets, bot_token: str, out: Console, recipes: RecipeBook | None
+) -> None:
     signing_secret = _secret(secrets.slack_signing_secret)
     holder: list[Deskhand] = []
 
@@ -131,6 +148,7 @@ def _serve_http(config: Config, secrets: Secrets, bot_token: str, out: Console) 
             previous_signing_secret=_secret(secrets.slack_signing_secret_previous),
             jira_token=_jira_token(config, secrets),
             jira_webhook_secrets=_webhook_secrets(secrets),
+            recipes=recipes,
         )
         deskhand.start()
         holder.append(deskhand)

@@ -23,6 +23,7 @@ from bot.dead_letters import plug_dead_letters
 from bot.home import HomeView
 from bot.http import flask_app
 from bot.notices import SlackNotices
+from bot.recipe_messages import RecipeMessages
 from bot.replies import PublicReplies
 from bot.slack_port import SlackChatPort
 from bot.tracker_comments import TrackerComments
@@ -30,6 +31,7 @@ from deskhand.agents import AgentDirectory
 from deskhand.card_actions import CardActions
 from deskhand.config import Config
 from deskhand.conversation import Conversation
+from deskhand.emoji_recipes import EmojiRecipes
 from deskhand.events import (
     CardAction,
     HomeOpened,
@@ -46,6 +48,7 @@ from deskhand.intake import ReactionIntake
 from deskhand.jira_link import JiraIssues
 from deskhand.notices import Notices
 from deskhand.outbox import OutboxExecutor, OutboxRelay
+from deskhand.recipe_runner import RecipeRunner
 from deskhand.sweep import ThreadSweep
 from deskhand.teams import sync_teams
 from deskhand.tickets.service import TicketService
@@ -57,6 +60,7 @@ from jira_sync.jira_port import connect as connect_jira
 from jira_sync.markup import jira_to_slack, slack_to_jira
 from jira_sync.poller import JiraPoller
 from jira_sync.webhook import register_jira_webhook
+from recipes.book import RecipeBook
 from storage.claims import release_all_claims
 from storage.engine import is_sqlite, make_engine
 from storage.migrate import upgrade
@@ -164,6 +168,7 @@ def build(
     jira_token: str | None = None,
     jira_webhook_secrets: Sequence[str] = (),
     jira_poll_interval: float | None = None,
+    recipes: RecipeBook | None = None,
 ) -> Deskhand:
     """Everything wired for ``config``.
 
@@ -172,6 +177,8 @@ def build(
     - ``jira_token``: without it there is no Jira sync, even with a ``jira`` section.
     - ``jira_webhook_secrets``: the secrets ``/jira/webhook`` accepts (two while rotating);
       none refuses every delivery.
+    - ``recipes``: the routing recipes in force (a reload of the book takes effect at the
+      next ticket); None routes nothing.
     - ``jira_poll_interval``: seconds between polls of Jira; by default the configuration's
       ``poll_interval_seconds``; 0 turns the poller off (webhooks alone).
     """
@@ -193,10 +200,16 @@ def build(
     )
     chat = SlackChatPort(client)
     agents = AgentDirectory(chat, config)
-    tickets = TicketService(engine)
+    runner = (
+        RecipeRunner(lambda: recipes.current, agents_of=agents.agents)
+        if recipes is not None
+        else None
+    )
+    tickets = TicketService(engine, recipes=runner)
     inbox = Inbox(engine)
 
-    intake = ReactionIntake(config, chat, agents, tickets)
+    emoji_recipes = EmojiRecipes(engine, tickets, runner) if runner is not None else None
+    intake = ReactionIntake(config, chat, agents, tickets, emoji_recipes=emoji_recipes)
     card_actions = CardActions(config, agents, tickets, Notices(engine))
     conversation = Conversation(engine, config, agents, Notices(engine))
     worker = InboxWorker(
@@ -281,6 +294,7 @@ def build(
             "ephemeral": notices.ephemeral,
             "publish_home": HomeView(chat, engine, config, agents).publish,
             "post_public_reply": PublicReplies(chat, tickets, engine).post,
+            "recipe_message": RecipeMessages(chat, tickets, agents).post,
             **executors,
         },
         owner=owner,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from deskhand.domain import IntakeKind, Origin, Priority, TicketStatus
 from deskhand.outbox import enqueue
+from deskhand.recipe_runner import FIELD_ACTIONS, Fields, RecipeRunner
 from deskhand.tickets import tracker_rows
 from deskhand.tickets.changes import (
     Applied,
@@ -24,8 +25,12 @@ from deskhand.tickets.changes import (
 )
 from deskhand.tickets.timeline import record
 from deskhand.tickets.views import TicketView
+from recipes.engine import Routing
+from recipes.events import RecipeEvent
+from recipes.schema import Trigger
 from storage.engine import writing
-from storage.models import Comment, Link, Team, Ticket
+from storage.models import Comment, Link, Team, Ticket, TimelineEvent
+from storage.types import utcnow
 
 TITLE_LIMIT = 120
 _REQUESTER_HEARS: dict[type, str] = {
@@ -80,6 +85,8 @@ class NewTicket:
     fields: dict[str, Any] = field(default_factory=dict)
     earlier_replies: list[ThreadReply] = field(default_factory=list)
     file_links: list[str] = field(default_factory=list)
+    channel_name: str | None = None
+    """The name of the channel the request came from, for recipes' channel conditions."""
     ref: str | None = None
     """The request's own id when no message is its origin (a form's view id and hash): one
     ticket per ref, as one per (channel, ts)."""
@@ -103,8 +110,10 @@ def title_from(text: str) -> str:
 
 
 class TicketService:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, recipes: RecipeRunner | None = None) -> None:
+        """``recipes``: routing recipes consulted for every new ticket (none: no routing)."""
         self.engine = engine
+        self.recipes = recipes
 
     # creation --------------------------------------------------------------------------------
 
@@ -142,30 +151,35 @@ class TicketService:
         return Created(row.id, row.key, new=False) if row is not None else None
 
     def _insert(self, session: Session, new: NewTicket) -> Created:
+        routing = self._route(new)
+        decided = Fields(new.team, new.service, new.priority, 1)
+        for decision in routing.actions if routing is not None else ():
+            if isinstance(decision.action, FIELD_ACTIONS):
+                decided.take(decision)
         number = session.execute(
             update(Team)
-            .where(Team.name == new.team)
+            .where(Team.name == decided.team)
             .values(next_number=Team.next_number + 1)
             .returning(Team.next_number, Team.key_prefix, Team.jira_project)
         ).first()
         if number is None:
-            raise KeyError(f"unknown team {new.team!r}")
+            raise KeyError(f"unknown team {decided.team!r}")
         key = f"{number.key_prefix}-{number.next_number - 1}"
         description = new.text
         if new.file_links:
             description += "\n\nFiles:\n" + "\n".join(f"- {link}" for link in new.file_links)
         ticket = Ticket(
             key=key,
-            team=new.team,
+            team=decided.team,
             requester=new.requester,
             title=new.title or title_from(new.text),
             description=description,
-            service=new.service,
-            level=1,
+            service=decided.service,
+            level=decided.level,
             status=TicketStatus.OPEN.value,
-            priority=new.priority.value,
+            priority=decided.priority.value,
             fields=dict(new.fields),
-            labels=[],
+            labels=decided.labels,
             origin_kind=new.origin_kind.value,
             origin_channel=new.origin_channel,
             origin_ts=new.origin_ts,
@@ -204,6 +218,8 @@ class TicketService:
             session.add(
                 Link(ticket_id=ticket.id, system="deskhand", kind="request", external_id=new.ref)
             )
+        if routing is not None and self.recipes is not None:
+            self.recipes.record_routing(session, ticket, routing)
         if new.confirmation is not None:
             enqueue(
                 session,
@@ -219,7 +235,36 @@ class TicketService:
             session.flush()
             for comment in ticket.comments:
                 tracker_rows.add_comment(session, ticket.id, comment.id, backlog=True)
+        if routing is not None and self.recipes is not None:
+            teams = list(session.scalars(select(Team.name)))
+            self.recipes.apply_effects(
+                session,
+                ticket,
+                [d for d in routing.actions if not isinstance(d.action, FIELD_ACTIONS)],
+                lambda change, actor: self.change_in(
+                    session, ticket, change, actor=actor, origin=Origin.DESKHAND, teams=teams
+                ),
+            )
         return Created(ticket.id, key, new=True)
+
+    def _route(self, new: NewTicket) -> Routing | None:
+        if self.recipes is None:
+            return None
+        return self.recipes.route(
+            RecipeEvent(
+                trigger=Trigger.TICKET_CREATED,
+                at=utcnow(),
+                text=f"{new.title}\n{new.text}" if new.title else new.text,
+                channel=new.channel_name,
+                team=new.team,
+                service=new.service,
+                priority=new.priority,
+                level=1,
+                status=TicketStatus.OPEN,
+                fields={str(k): str(v) for k, v in new.fields.items()},
+                requester_id=new.requester,
+            )
+        )
 
     # changes ---------------------------------------------------------------------------------
 
@@ -243,6 +288,8 @@ class TicketService:
         actor: str,
         origin: Origin,
         teams: list[str],
+        recipe: str | None = None,
+        reason: str | None = None,
     ) -> Applied:
         """:meth:`change` inside the caller's transaction (e.g. with a Jira high-water mark).
 
@@ -260,9 +307,11 @@ class TicketService:
             kind=applied.kind,
             origin=origin,
             data={"from": applied.before, "to": applied.after},
+            recipe=recipe,
+            reason=reason,
         )
         session.flush()
-        reason = f"event:{event.id}"
+        cause = f"event:{event.id}"
         if isinstance(change, MoveTeam):
             # First the old team's card says where the ticket went; then the new team
             # gets a card of its own (rows of a ticket run in order).
@@ -272,9 +321,9 @@ class TicketService:
                 target="slack",
                 action="retire_triage_card",
                 payload={"ticket_id": ticket_id, "moved_to": ticket.team, "actor": actor},
-                key=f"ticket:{ticket_id}:retire_triage:{reason}",
+                key=f"ticket:{ticket_id}:retire_triage:{cause}",
             )
-        sync_cards(session, ticket_id, reason=reason)
+        sync_cards(session, ticket_id, reason=cause)
         field = _REQUESTER_HEARS.get(type(change))
         if field is not None:
             enqueue(
@@ -288,10 +337,10 @@ class TicketService:
                     "value": applied.after,
                     "actor": actor,
                 },
-                key=f"ticket:{ticket_id}:notify:{reason}",
+                key=f"ticket:{ticket_id}:notify:{cause}",
             )
         if origin is not Origin.JIRA:
-            tracker_rows.after_change(session, ticket, change, reason=reason)
+            tracker_rows.after_change(session, ticket, change, reason=cause)
         return applied
 
     # cards -----------------------------------------------------------------------------------
@@ -372,4 +421,21 @@ class TicketService:
             private_origin=ticket.private_origin,
             created_at=ticket.created_at,
             fields={str(k): str(v) for k, v in ticket.fields.items()},
+            routed_by=self._routed_by(ticket),
         )
+
+    def _routed_by(self, ticket: Ticket) -> str | None:
+        """Why the ticket is with its team, when a recipe put it there."""
+        with Session(self.engine) as session:
+            event = session.execute(
+                select(TimelineEvent.reason, TimelineEvent.data)
+                .where(
+                    TimelineEvent.ticket_id == ticket.id,
+                    TimelineEvent.kind == "team_changed",
+                )
+                .order_by(TimelineEvent.id.desc())
+                .limit(1)
+            ).first()
+        if event is None or event.reason is None or (event.data or {}).get("to") != ticket.team:
+            return None  # moved by a person last, or never moved
+        return str(event.reason)
