@@ -12,13 +12,13 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from bot import text as t
 from deskhand.config import Config
 from deskhand.domain import Origin
 from deskhand.outbox import OutboxTask
 from deskhand.ports import ChatPort
+from deskhand.tickets.queries import comment_and_ticket
 from storage.engine import writing
 from storage.models import Comment, Ticket
 
@@ -38,7 +38,7 @@ class TrackerComments:
         self.from_tracker_text = from_tracker_text
 
     def post(self, task: OutboxTask) -> dict[str, Any]:
-        loaded = self._load(int(task.payload["comment_id"]))
+        loaded = comment_and_ticket(self.engine, int(task.payload["comment_id"]))
         if loaded is None:
             return {"skipped": "no such comment"}
         comment, ticket = loaded
@@ -61,7 +61,7 @@ class TrackerComments:
         return {"posted": ts, "channel": channel}
 
     def update(self, task: OutboxTask) -> dict[str, Any]:
-        loaded = self._load(int(task.payload["comment_id"]))
+        loaded = comment_and_ticket(self.engine, int(task.payload["comment_id"]))
         if loaded is None:
             return {"skipped": "no such comment"}
         comment, ticket = loaded
@@ -69,15 +69,6 @@ class TrackerComments:
             return {"skipped": "not posted; the post carries the latest text"}
         self.chat.update(comment.slack_channel, comment.slack_ts, self._text(comment, ticket))
         return {"updated": comment.slack_ts}
-
-    def _load(self, comment_id: int) -> tuple[Comment, Ticket] | None:
-        with Session(self.engine, expire_on_commit=False) as session:
-            comment = session.get(Comment, comment_id)
-            if comment is None:
-                return None
-            ticket = comment.ticket
-            session.expunge_all()
-        return comment, ticket
 
     def _thread(self, comment: Comment, ticket: Ticket) -> tuple[str, str] | None:
         if comment.visibility == "internal":

@@ -20,6 +20,7 @@ from deskhand.config.schema import JiraConfig, TeamJira
 from deskhand.domain import Origin, Priority, TicketStatus
 from deskhand.outbox import OutboxTask
 from deskhand.ports import ChatPort, UnavailableError
+from deskhand.tickets.queries import comment_and_ticket
 from deskhand.tickets.timeline import record
 from deskhand.tracker import TrackerPort
 from storage.engine import writing
@@ -113,12 +114,10 @@ class TrackerSync:
         return {"updated": comment.jira_comment_id}
 
     def _comment(self, comment_id: int) -> tuple[Comment, Ticket, TeamJira | None] | None:
-        with Session(self.engine, expire_on_commit=False) as session:
-            comment = session.get(Comment, comment_id)
-            if comment is None:
-                return None
-            ticket = comment.ticket
-            session.expunge_all()
+        loaded = comment_and_ticket(self.engine, comment_id)
+        if loaded is None:
+            return None
+        comment, ticket = loaded
         return comment, ticket, self.config.team(ticket.team).jira
 
     def _comment_body(self, comment: Comment) -> str:

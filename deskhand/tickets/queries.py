@@ -8,7 +8,7 @@ from sqlalchemy import Engine, case, select
 from sqlalchemy.orm import Session
 
 from deskhand.domain import Priority, TicketStatus
-from storage.models import Ticket
+from storage.models import Comment, Ticket
 
 OPEN_STATUSES = [s.value for s in TicketStatus if not s.is_done]
 _PRIORITY_ORDER = case(
@@ -61,3 +61,14 @@ def open_requests(engine: Engine, requester: str, *, limit: int = 20) -> list[Ti
 def team_queue(engine: Engine, teams: list[str], *, limit: int = 30) -> list[TicketLine]:
     """The open tickets of ``teams``, most urgent and oldest first."""
     return _lines(engine, Ticket.team.in_(teams), limit=limit)
+
+
+def comment_and_ticket(engine: Engine, comment_id: int) -> tuple[Comment, Ticket] | None:
+    """A comment and its ticket, detached (for an executor that reads, then calls out)."""
+    with Session(engine, expire_on_commit=False) as session:
+        comment = session.get(Comment, comment_id)
+        if comment is None:
+            return None
+        ticket = comment.ticket
+        session.expunge_all()
+    return comment, ticket
