@@ -21,6 +21,8 @@ class RecipeMessages:
 
     def post(self, task: OutboxTask) -> dict[str, Any]:
         payload = task.payload
+        if payload.get("ticket_id") is None:
+            return self._about_message(task)
         ticket = self.tickets.get(int(payload["ticket_id"]))
         where = str(payload["where"])
         text = str(payload["text"])
@@ -34,8 +36,24 @@ class RecipeMessages:
             channel = self.chat.channel_id(str(payload["channel"]))
             if ticket.private_origin:
                 text = f"{t.escape(ticket.key)}: a request from a private conversation."
+        return self._post(task, channel, thread, text)
+
+    def _about_message(self, task: OutboxTask) -> dict[str, Any]:
+        """A ``message.posted`` recipe: a reply in the message's thread, or a post in a
+        channel (which names no private message's text)."""
+        payload = task.payload
+        text = str(payload["text"])
+        if payload["where"] == "message":
+            return self._post(task, str(payload["channel"]), str(payload["thread_ts"]), text)
+        if payload.get("private"):
+            text = "A request in a private conversation."
+        return self._post(task, self.chat.channel_id(str(payload["channel"])), None, text)
+
+    def _post(
+        self, task: OutboxTask, channel: str | None, thread: str | None, text: str
+    ) -> dict[str, Any]:
         if channel is None:
-            return {"skipped": f"nowhere to post ({where})"}
+            return {"skipped": "nowhere to post"}
         ts = self.chat.find_tagged(channel, thread, task.tag) if task.maybe_done else None
         if ts is None:
             metadata = {"event_type": "deskhand_recipe", "event_payload": {"tag": task.tag}}

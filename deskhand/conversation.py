@@ -17,8 +17,9 @@ from deskhand.notices import Notices
 from deskhand.outbox import enqueue
 from deskhand.tickets import tracker_rows
 from deskhand.tickets.changes import SetStatus, apply
-from deskhand.tickets.service import sync_cards
+from deskhand.tickets.service import TicketService, sync_cards
 from deskhand.tickets.timeline import record
+from recipes.schema import Trigger
 from storage.engine import writing
 from storage.models import Comment, Ticket
 from storage.types import utcnow
@@ -26,12 +27,20 @@ from storage.types import utcnow
 
 class Conversation:
     def __init__(
-        self, engine: Engine, config: Config, agents: AgentDirectory, notices: Notices
+        self,
+        engine: Engine,
+        config: Config,
+        agents: AgentDirectory,
+        notices: Notices,
+        *,
+        tickets: TicketService | None = None,
     ) -> None:
+        """``tickets``: the ticket service, for the ``ticket.comment_added`` recipes."""
         self.engine = engine
         self.config = config
         self.agents = agents
         self.notices = notices
+        self.tickets = tickets
 
     def reply_to_requester(self, payload: dict[str, object]) -> None:
         """An agent publishes a message from the triage thread to the requester's thread."""
@@ -133,6 +142,10 @@ class Conversation:
             )
             if not internal:
                 self._public_reply_effects(session, ticket, reply, agent=agent)
+            if self.tickets is not None:
+                self.tickets.run_recipes(
+                    session, ticket, Trigger.TICKET_COMMENT_ADDED, text=reply.text
+                )
 
     def changed(self, payload: dict[str, object]) -> None:
         """A reply that became a comment was edited or deleted in Slack: the comment follows,

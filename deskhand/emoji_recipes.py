@@ -10,13 +10,8 @@ from sqlalchemy import Engine, or_, select
 
 from deskhand.domain import Origin
 from deskhand.events import ReactionAdded
-from deskhand.recipe_runner import FIELD_ACTIONS, RecipeRunner, ticket_event, timeline_kind
-from deskhand.tickets.changes import Change, MoveTeam, SetLevel, SetPriority
+from deskhand.recipe_runner import RecipeRunner, ticket_event
 from deskhand.tickets.service import TicketService
-from deskhand.tickets.timeline import record
-from recipes.actions import AddLabels, Decision, RemoveLabels, RouteTo, SetService
-from recipes.actions import SetLevel as RecipeSetLevel
-from recipes.actions import SetPriority as RecipeSetPriority
 from recipes.schema import Trigger
 from storage.engine import writing
 from storage.models import Link, Team, Ticket
@@ -49,49 +44,19 @@ class EmojiRecipes:
             if row is None:
                 return
             teams = list(session.scalars(select(Team.name)))
-            for decision in routing.actions:
-                if not isinstance(decision.action, FIELD_ACTIONS):
-                    continue
-                change = _as_change(decision)
-                if change is not None:
-                    self.tickets.change_in(
-                        session,
-                        row,
-                        change,
-                        actor=f"recipe:{decision.recipe}",
-                        origin=Origin.DESKHAND,
-                        teams=teams,
-                        recipe=decision.recipe,
-                        reason=decision.reason,
-                    )
-                else:
-                    _set_field(row, decision)
-                    record(
-                        session,
-                        row.id,
-                        actor=f"recipe:{decision.recipe}",
-                        kind=timeline_kind(decision),
-                        origin=Origin.DESKHAND,
-                        data={"by_emoji": event.emoji, "user": event.user},
-                        recipe=decision.recipe,
-                        reason=decision.reason,
-                    )
-            if routing.notice:
-                record(
-                    session,
-                    row.id,
-                    actor="deskhand",
-                    kind="routing_stopped",
-                    origin=Origin.DESKHAND,
-                    data={"outcome": routing.outcome},
-                    reason=routing.notice,
-                )
-            self.runner.apply_effects(
+            self.runner.apply(
                 session,
                 row,
-                [d for d in routing.actions if not isinstance(d.action, FIELD_ACTIONS)],
-                lambda change, actor: self.tickets.change_in(
-                    session, row, change, actor=actor, origin=Origin.DESKHAND, teams=teams
+                routing,
+                lambda change, actor, recipe, reason: self.tickets.change_in(
+                    session,
+                    row,
+                    change,
+                    actor=actor,
+                    origin=Origin.DESKHAND,
+                    teams=teams,
+                    recipe=recipe,
+                    reason=reason,
                 ),
             )
 
@@ -112,24 +77,3 @@ class EmojiRecipes:
             if found is not None:
                 session.expunge(found)
             return found
-
-
-def _as_change(decision: Decision) -> Change | None:
-    action = decision.action
-    if isinstance(action, RouteTo):
-        return MoveTeam(action.team)
-    if isinstance(action, RecipeSetPriority):
-        return SetPriority(action.priority)
-    if isinstance(action, RecipeSetLevel):
-        return SetLevel(action.level)
-    return None
-
-
-def _set_field(ticket: Ticket, decision: Decision) -> None:
-    action = decision.action
-    if isinstance(action, SetService):
-        ticket.service = action.service
-    elif isinstance(action, AddLabels):
-        ticket.labels = [*ticket.labels, *(x for x in action.labels if x not in ticket.labels)]
-    elif isinstance(action, RemoveLabels):
-        ticket.labels = [x for x in ticket.labels if x not in action.labels]

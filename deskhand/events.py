@@ -122,6 +122,8 @@ class ChannelMessage(Event):
     user: str
     channel: str
     ts: str
+    text: str = ""
+    """The message as posted (what ``message.posted`` recipes read)."""
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,9 @@ from recipes.schema import Trigger
 from storage.models import Ticket, TimelineEvent
 from storage.types import utcnow
 
+ChangeIn = Callable[[Any, str, str | None, str | None], object]
+"""Applies one ticket change: (change, actor, recipe, reason)."""
+
 FIELD_ACTIONS = (RouteTo, SetService, SetPriority, SetLevel, AddLabels, RemoveLabels)
 """Actions that only set the ticket's own fields: decided before a new ticket is written."""
 
@@ -93,6 +96,51 @@ class RecipeRunner:
 
     # applying --------------------------------------------------------------------------------
 
+    def apply(
+        self, session: Session, ticket: Ticket, routing: Routing, change_in: ChangeIn
+    ) -> None:
+        """Carry out ``routing`` on an existing ticket, in the caller's transaction: field
+        decisions as changes (or plain field updates where no change type exists), then the
+        rest. ``change_in(change, actor, recipe, reason)`` applies one ticket change."""
+        from deskhand.tickets.changes import MoveTeam
+        from deskhand.tickets.changes import SetLevel as ChangeLevel
+        from deskhand.tickets.changes import SetPriority as ChangePriority
+
+        for decision in routing.actions:
+            action, actor = decision.action, f"recipe:{decision.recipe}"
+            if not isinstance(action, FIELD_ACTIONS):
+                continue
+            if isinstance(action, RouteTo):
+                change_in(MoveTeam(action.team), actor, decision.recipe, decision.reason)
+            elif isinstance(action, SetPriority):
+                change_in(ChangePriority(action.priority), actor, decision.recipe, decision.reason)
+            elif isinstance(action, SetLevel):
+                change_in(ChangeLevel(action.level), actor, decision.recipe, decision.reason)
+            else:
+                fields = Fields(
+                    ticket.team, ticket.service, Priority(ticket.priority), ticket.level
+                )
+                fields.labels = list(ticket.labels or [])
+                fields.take(decision)
+                ticket.service, ticket.labels = fields.service, fields.labels
+                _record(session, ticket.id, decision, kind=timeline_kind(decision), data={})
+        if routing.notice:
+            record(
+                session,
+                ticket.id,
+                actor="deskhand",
+                kind="routing_stopped",
+                origin=Origin.DESKHAND,
+                data={"outcome": routing.outcome},
+                reason=routing.notice,
+            )
+        self.apply_effects(
+            session,
+            ticket,
+            [d for d in routing.actions if not isinstance(d.action, FIELD_ACTIONS)],
+            change_in,
+        )
+
     def record_routing(self, session: Session, ticket: Ticket, routing: Routing) -> None:
         """The timeline of a routing whose field decisions are already in ``ticket``."""
         for decision in routing.actions:
@@ -115,23 +163,24 @@ class RecipeRunner:
         session: Session,
         ticket: Ticket,
         decisions: Sequence[Decision],
-        change: Callable[[Any, str], object],
+        change: ChangeIn,
     ) -> None:
-        """Carry out the decisions that are not plain fields. ``change(change, actor)``
-        applies a ticket change (assign, status) through the ticket service."""
+        """Carry out the decisions that are not plain fields. ``change(change, actor, recipe,
+        reason)`` applies a ticket change (assign, status) through the ticket service."""
         from deskhand.tickets.changes import Assign
         from deskhand.tickets.changes import SetStatus as ChangeStatus
 
         for decision in decisions:
             action, actor = decision.action, f"recipe:{decision.recipe}"
             if isinstance(action, AssignUser):
-                change(Assign(action.user), actor)
+                change(Assign(action.user), actor, decision.recipe, decision.reason)
             elif isinstance(action, AssignRoundRobin):
                 agent = self._next_agent(session, action.team)
                 if agent is not None:
-                    change(Assign(agent), actor)
+                    change(Assign(agent), actor, decision.recipe, decision.reason)
             elif isinstance(action, SetStatus):
-                change(ChangeStatus(TicketStatus(action.status)), actor)
+                status = ChangeStatus(TicketStatus(action.status))
+                change(status, actor, decision.recipe, decision.reason)
             elif isinstance(action, ReplyToRequester):
                 self._say(session, ticket, decision, "thread", action.text)
             elif isinstance(action, AddInternalNote):
@@ -194,6 +243,7 @@ def ticket_event(
     channel: str | None,
     at: datetime | None = None,
     emoji: str | None = None,
+    previous_status: TicketStatus | None = None,
 ) -> RecipeEvent:
     """The facts of ``ticket`` as recipes see them."""
     return RecipeEvent(
@@ -206,6 +256,7 @@ def ticket_event(
         priority=Priority(ticket.priority),
         level=ticket.level,
         status=TicketStatus(ticket.status),
+        previous_status=previous_status,
         fields={str(k): str(v) for k, v in (ticket.fields or {}).items()},
         requester_id=ticket.requester,
         labels=frozenset(ticket.labels or []),

@@ -26,7 +26,11 @@ from deskhand.notices import Notices
 from deskhand.outbox import enqueue
 from deskhand.ports import ChannelInfo, ChatPort
 from deskhand.tickets.service import NewTicket, TicketService
+from recipes.actions import PostToChannel, ReplyToRequester
+from recipes.events import RecipeEvent
+from recipes.schema import Trigger
 from storage.engine import writing
+from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -151,13 +155,20 @@ class MessageIntake:
         )
 
     def channel_message(self, payload: dict[str, object]) -> None:
-        """A top-level message in an auto-ticket channel is a ticket; elsewhere, nothing."""
+        """A top-level message in an auto-ticket channel is a ticket; one in a request
+        channel is shown to the ``message.posted`` recipes; elsewhere, nothing."""
         event = ChannelMessage.from_payload(dict(payload))
         auto = self.config.slack.auto_ticket_channels
-        if not auto:
+        requests = self.config.slack.request_channels
+        if not auto and (not requests or self.tickets.recipes is None):
             return
         channel = self._channel(event.channel)
-        if channel is None or channel.is_im or channel.name not in auto:
+        if channel is None or channel.is_im:
+            return
+        if channel.name in requests and channel.name not in auto:
+            self._message_recipes(event, channel)
+            return
+        if channel.name not in auto:
             return
         ticket_from_message(
             self.chat,
@@ -168,6 +179,47 @@ class MessageIntake:
             actor=event.user,
             kind=IntakeKind.AUTO,
         )
+
+    def _message_recipes(self, event: ChannelMessage, channel: ChannelInfo) -> None:
+        """``message.posted``: before any ticket exists, recipes may answer in the message's
+        thread or post elsewhere (e.g. the on-call runbook after hours)."""
+        runner = self.tickets.recipes
+        if runner is None:
+            return
+        routing = runner.route(
+            RecipeEvent(
+                trigger=Trigger.MESSAGE_POSTED,
+                at=utcnow(),
+                text=event.text,
+                channel=None if channel.is_private else channel.name,
+                requester_id=event.user,
+            )
+        )
+        with writing(self.engine) as session:
+            for n, decision in enumerate(routing.actions):
+                action = decision.action
+                if isinstance(action, ReplyToRequester):
+                    where, text, target = "message", action.text, channel.id
+                elif isinstance(action, PostToChannel):
+                    where, text, target = "channel", action.text, action.channel
+                else:
+                    continue  # no ticket yet: nothing else applies
+                enqueue(
+                    session,
+                    ticket_id=None,
+                    target="slack",
+                    action="recipe_message",
+                    payload={
+                        "ticket_id": None,
+                        "where": where,
+                        "channel": target,
+                        "thread_ts": event.ts,
+                        "text": text,
+                        "recipe": decision.recipe,
+                        "private": channel.is_private,
+                    },
+                    key=f"message:{channel.id}:{event.ts}:recipe:{n}",
+                )
 
     def _channel(self, channel_id: str) -> ChannelInfo | None:
         with self._lock:

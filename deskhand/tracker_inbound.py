@@ -37,6 +37,7 @@ from deskhand.tickets.changes import Assign, Change, SetPriority, SetStatus
 from deskhand.tickets.service import TicketService
 from deskhand.tickets.timeline import record
 from deskhand.tracker import CommentState, IssueState, TrackerPort
+from recipes.schema import Trigger
 from storage.engine import writing
 from storage.models import Comment, OutboxRow, Ticket
 from storage.types import utcnow
@@ -262,6 +263,7 @@ class TrackerInbound:
             )
         if allow_comment_sync(session, ticket.id):
             _post_to_slack(session, ticket.id, comment.id)
+        self.tickets.run_recipes(session, ticket, Trigger.TICKET_COMMENT_ADDED, text=state.body)
 
     def _changed_comment(
         self, session: Session, comment: Comment, state: CommentState | None

@@ -211,7 +211,7 @@ def build(
     emoji_recipes = EmojiRecipes(engine, tickets, runner) if runner is not None else None
     intake = ReactionIntake(config, chat, agents, tickets, emoji_recipes=emoji_recipes)
     card_actions = CardActions(config, agents, tickets, Notices(engine))
-    conversation = Conversation(engine, config, agents, Notices(engine))
+    conversation = Conversation(engine, config, agents, Notices(engine), tickets=tickets)
     worker = InboxWorker(
         engine,
         {

@@ -35,7 +35,7 @@ def message_intake_event(body: dict[str, Any], event: dict[str, Any]) -> Event |
         return None  # a reply: the conversation in a ticket's thread, not a new request
     if event.get("channel_type") == "im":
         return DirectMessage(user=user, channel=channel, ts=ts)
-    return ChannelMessage(user=user, channel=channel, ts=ts)
+    return ChannelMessage(user=user, channel=channel, ts=ts, text=str(event.get("text") or ""))
 
 
 def _bot_users(body: dict[str, Any]) -> set[str]:

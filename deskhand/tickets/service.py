@@ -3,6 +3,7 @@ event and the outbox rows that tell Slack (and later Jira) about it."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from deskhand.domain import IntakeKind, Origin, Priority, TicketStatus
 from deskhand.outbox import enqueue
-from deskhand.recipe_runner import FIELD_ACTIONS, Fields, RecipeRunner
+from deskhand.recipe_runner import FIELD_ACTIONS, Fields, RecipeRunner, ticket_event
 from deskhand.tickets import tracker_rows
 from deskhand.tickets.changes import (
     Applied,
@@ -33,6 +34,14 @@ from storage.models import Comment, Link, Team, Ticket, TimelineEvent
 from storage.types import utcnow
 
 TITLE_LIMIT = 120
+RECIPE_DEPTH = 2
+"""How deep recipes may set each other off: a person's change, then one recipe's change."""
+
+
+class _Depth(threading.local):
+    value = 0
+
+
 _REQUESTER_HEARS: dict[type, str] = {
     SetStatus: "status",
     Assign: "assignee",
@@ -114,6 +123,7 @@ class TicketService:
         """``recipes``: routing recipes consulted for every new ticket (none: no routing)."""
         self.engine = engine
         self.recipes = recipes
+        self._recipe_depth = _Depth()
 
     # creation --------------------------------------------------------------------------------
 
@@ -241,8 +251,15 @@ class TicketService:
                 session,
                 ticket,
                 [d for d in routing.actions if not isinstance(d.action, FIELD_ACTIONS)],
-                lambda change, actor: self.change_in(
-                    session, ticket, change, actor=actor, origin=Origin.DESKHAND, teams=teams
+                lambda change, actor, recipe, reason: self.change_in(
+                    session,
+                    ticket,
+                    change,
+                    actor=actor,
+                    origin=Origin.DESKHAND,
+                    teams=teams,
+                    recipe=recipe,
+                    reason=reason,
                 ),
             )
         return Created(ticket.id, key, new=True)
@@ -341,7 +358,63 @@ class TicketService:
             )
         if origin is not Origin.JIRA:
             tracker_rows.after_change(session, ticket, change, reason=cause)
+        if isinstance(change, SetStatus):
+            previous = TicketStatus(applied.before)
+            self.run_recipes(
+                session, ticket, Trigger.TICKET_STATUS_CHANGED, previous_status=previous
+            )
         return applied
+
+    def run_recipes(
+        self,
+        session: Session,
+        ticket: Ticket,
+        trigger: Trigger,
+        *,
+        text: str | None = None,
+        previous_status: TicketStatus | None = None,
+    ) -> None:
+        """Consult the recipes about ``trigger`` on ``ticket`` and carry out what they ask,
+        in the caller's transaction. ``text`` is what text conditions read (a comment's); by
+        default the ticket's title and description."""
+        if self.recipes is None or self._recipe_depth.value >= RECIPE_DEPTH:
+            return  # a recipe's change sets recipes off once more at most: no loops
+        event = ticket_event(
+            trigger,
+            ticket,
+            text=text if text is not None else f"{ticket.title}\n{ticket.description}",
+            channel=None,
+            previous_status=previous_status,
+        )
+        routing = self.recipes.route(event)
+        if not routing.actions and routing.notice is None:
+            return
+        teams = list(session.scalars(select(Team.name)))
+        self._recipe_depth.value += 1
+        try:
+            self._apply_routing(session, ticket, routing, teams)
+        finally:
+            self._recipe_depth.value -= 1
+
+    def _apply_routing(
+        self, session: Session, ticket: Ticket, routing: Routing, teams: list[str]
+    ) -> None:
+        assert self.recipes is not None
+        self.recipes.apply(
+            session,
+            ticket,
+            routing,
+            lambda change, actor, recipe, reason: self.change_in(
+                session,
+                ticket,
+                change,
+                actor=actor,
+                origin=Origin.DESKHAND,
+                teams=teams,
+                recipe=recipe,
+                reason=reason,
+            ),
+        )
 
     # cards -----------------------------------------------------------------------------------
 

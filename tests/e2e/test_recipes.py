@@ -40,6 +40,23 @@ recipes:
       not: {team: HR}
     actions:
       - route: HR
+  - name: password-self-service
+    trigger: message.posted
+    conditions:
+      text: {keywords: [password]}
+    actions:
+      - reply: "You can reset it yourself at https://id.example.com/reset"
+  - name: thanks-closes
+    trigger: ticket.comment_added
+    conditions:
+      text: {regex: "(?i)^thanks?,? (it )?works"}
+    actions:
+      - set_status: resolved
+  - name: resolved-note
+    trigger: ticket.status_changed
+    conditions: {status: resolved}
+    actions:
+      - note: "Resolved; the requester can reopen by replying."
 """
 
 
@@ -106,3 +123,32 @@ def test_an_agents_emoji_moves_the_ticket_and_a_requesters_does_not(running: Run
     assert [t.team for t in running.tickets()] == ["HR"]
     [moved] = slack.bot_posts("#hr-triage")
     assert "Routed to HR by `emoji-to-hr`" in str(moved.blocks)
+
+
+def test_message_posted_recipes_answer_before_any_ticket(running: Running) -> None:
+    slack = running.world.slack.driver
+    question = slack.user("alice").post("#help", "I forgot my password again")
+    slack.user("alice").post("#help", "The printer is out of paper")
+    running.settle()
+    assert running.tickets() == []
+    replies = [m.text for m in slack.thread(question)[1:]]
+    assert replies == ["You can reset it yourself at https://id.example.com/reset"]
+    assert len(slack.bot_posts("#help")) == 1  # the other message got nothing
+
+
+def test_comment_and_status_recipes_follow_the_conversation(running: Running) -> None:
+    slack = running.world.slack.driver
+    question = slack.user("alice").post("#help", "Docking station not detected")
+    slack.user("bob").react(question, "ticket")
+    running.settle()
+    slack.user("alice").reply(question, "Thanks, it works now")
+    running.settle()
+
+    [ticket] = running.tickets()
+    assert ticket.status == "resolved"
+    kinds = [(e.kind, e.recipe) for e in timeline(running) if e.recipe]
+    assert ("status_changed", "thanks-closes") in kinds
+    assert ("recipe_message", "resolved-note") in kinds
+    [triage] = [m for m in slack.bot_posts("#it-triage") if m.thread_ts in (None, m.ts)]
+    notes = [m.text for m in slack.thread(triage)]
+    assert "Resolved; the requester can reopen by replying." in notes
