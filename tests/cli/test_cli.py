@@ -124,3 +124,22 @@ def test_demo_exits_zero_and_builds_a_database() -> None:
     assert "[IT-1] My laptop will not" in result.output
     # carol's internal note is in the triage thread only
     assert result.output.count("The gateway certificate expired") == 1
+
+
+def test_run_with_a_broken_recipe_file_names_it_and_starts_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ACCEPTANCE 31 at start: a bad recipe stops `deskhand run` with file:line, exit 2."""
+    (tmp_path / "recipes").mkdir()
+    (tmp_path / "recipes" / "bad.yaml").write_text(
+        "recipes:\n  - name: vpn\n    trigger: ticket.created\n    colour: red\n"
+    )
+    config = (ROOT / "config.yaml").read_text().replace("- recipes/builtin", "- recipes")
+    (tmp_path / "config.yaml").write_text(config)
+    monkeypatch.setenv("DESKHAND_SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("DESKHAND_SLACK_APP_TOKEN", "xapp-test")
+    monkeypatch.chdir(tmp_path)  # the configured database (sqlite:///deskhand.db) lands here
+    result = runner.invoke(app, ["run", "--config", "config.yaml"])
+    assert result.exit_code == EXIT_CONFIG
+    assert "bad.yaml:4:5: recipes.0.colour: unknown key" in result.output
+    assert not (tmp_path / "deskhand.db").exists()
