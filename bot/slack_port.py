@@ -34,6 +34,7 @@ POSTS_PER_SECOND = 1.0
 POST_BURST = 2.0
 """A burst a little under what Slack allows, as margin for the network's jitter."""
 PAGE = 200
+PERMALINKS_KEPT = 20_000
 PEOPLE_TTL = 600.0
 """Seconds a looked-up person is remembered: names and emails rarely change."""
 
@@ -71,6 +72,7 @@ class SlackChatPort:
         self._channel_ids: dict[str, str] = {}
         self._ids_lock = threading.Lock()
         self._people: dict[str, tuple[float, Person | None]] = {}
+        self._permalinks: dict[tuple[str, str], str] = {}
 
     # writes ----------------------------------------------------------------------------------
 
@@ -194,11 +196,24 @@ class SlackChatPort:
         return {member for page in pages for member in page["members"]}
 
     def permalink(self, channel: str, ts: str) -> str | None:
+        """A message's permalink; remembered, since it never changes (cards are rendered
+        again on every retry, and each render wants the request's link)."""
+        with self._ids_lock:
+            known = self._permalinks.get((channel, ts))
+        if known is not None:
+            return known
         response = self._call(
             lambda: self.client.chat_getPermalink(channel=channel, message_ts=ts),
             missing=("message_not_found", "channel_not_found"),
         )
-        return str(response["permalink"]) if response is not None else None
+        if response is None:
+            return None
+        link = str(response["permalink"])
+        with self._ids_lock:
+            if len(self._permalinks) >= PERMALINKS_KEPT:
+                self._permalinks.pop(next(iter(self._permalinks)))  # the oldest
+            self._permalinks[(channel, ts)] = link
+        return link
 
     # people ----------------------------------------------------------------------------------
 
