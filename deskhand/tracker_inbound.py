@@ -84,6 +84,10 @@ class TrackerInbound:
         current = self._ticket_by_key(event.issue_key)
         if current is None or _older(jira_time(event.updated), current.jira_updated):
             return
+        with Session(self.engine) as session:
+            # Pushes in flight before the read as well as after it: one that lands in
+            # Jira while the read is on its way is not in what the read returns.
+            pushing = _pushes_in_flight(session, current.id)
         state = None if event.deleted else self.tracker.issue_state(event.issue_key)
         if state is None:
             self._issue_gone(current.id, event)
@@ -97,7 +101,7 @@ class TrackerInbound:
             if ticket is None or _older(seen, ticket.jira_updated):
                 return  # a newer state was applied meanwhile
             ticket.jira_updated = seen
-            in_flight = _pushes_in_flight(session, ticket.id)
+            in_flight = pushing | _pushes_in_flight(session, ticket.id)
             for change in self._changes(ticket, state, assignee, skip=in_flight):
                 self.tickets.change_in(
                     session, ticket, change, actor=actor, origin=Origin.JIRA, teams=teams

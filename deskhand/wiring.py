@@ -138,8 +138,11 @@ class Deskhand:
             loop.stop()
 
     def wake(self) -> None:
+        """Something new was stored: let the inbox and outbox loops look now. The sweep and
+        the poller keep their own intervals (a webhook must not set off a poll)."""
         for loop in self.loops:
-            loop.wake.set()
+            if loop.name in ("inbox", "outbox"):
+                loop.wake.set()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """True once no stored delivery or side effect is waiting (checked twice in a row, so
