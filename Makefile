@@ -18,6 +18,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.reaction_storm
 	$(BIN)/python -m bench.recipes
+	$(BIN)/python -m bench.sync_lag
+	$(BIN)/python -m bench.storm
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
