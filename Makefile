@@ -20,6 +20,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.recipes
 	$(BIN)/python -m bench.sync_lag
 	$(BIN)/python -m bench.storm
+	$(BIN)/python -m bench.scale
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

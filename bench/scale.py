@@ -622,20 +622,20 @@ def ingest_rows(dbs: list[Database], figures: Rounds, smallest: int) -> list[dic
                     "p99_ms": statistics.median(r[measure][1] for r in mine),
                     "vs_empty": _ratio(mine, twin(db, 0), measure),
                     f"vs_{smallest}": _ratio(mine, twin(db, smallest), measure),
+                    "rounds_range": _ratio(mine, twin(db, smallest), measure, spread=True),
                 }
             )
     return rows
 
 
-def _ratio(
-    mine: Measured,
-    other: Measured,
-    measure: str,
-) -> str:
-    """The median of the rounds' ratios of ``mine`` to ``other``; '-' if ``other`` lacks it."""
+def _ratio(mine: Measured, other: Measured, measure: str, *, spread: bool = False) -> str:
+    """The median of the rounds' ratios of ``mine`` to ``other`` (with ``spread``, the lowest
+    and highest: how much to trust the median); '-' if ``other`` lacks the measure."""
     if not other or measure not in other[0]:
         return "-"
     ratios = [a[measure][0] / b[measure][0] for a, b in zip(mine, other, strict=True)]
+    if spread:
+        return f"{min(ratios):.2f}-{max(ratios):.2f}"
     return f"{statistics.median(ratios):.2f}"
 
 
