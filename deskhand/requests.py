@@ -25,7 +25,7 @@ from deskhand.intake import default_team, ticket_from_message
 from deskhand.notices import Notices
 from deskhand.outbox import enqueue
 from deskhand.ports import ChannelInfo, ChatPort
-from deskhand.tickets.service import NewTicket, TicketService
+from deskhand.tickets.service import Created, NewTicket, TicketService
 from recipes.actions import PostToChannel, ReplyToRequester
 from recipes.events import RecipeEvent
 from recipes.schema import Trigger
@@ -100,15 +100,7 @@ class MessageIntake:
         channel = self._channel(event.channel)
         created = None
         if channel is not None:
-            created = ticket_from_message(
-                self.chat,
-                self.tickets,
-                team=default_team(self.config),
-                channel=channel,
-                ts=event.ts,
-                actor=event.user,
-                kind=IntakeKind.SHORTCUT,
-            )
+            created = self._ticket_from(channel, event.ts, event.user, IntakeKind.SHORTCUT)
         if created is None:
             text = (
                 "I cannot make a ticket of that message: I cannot see it (invite me to the "
@@ -144,15 +136,7 @@ class MessageIntake:
         if channel is None or not channel.is_im:
             log.info("dm ticket for %s:%s: not a DM with the bot", event.channel, event.ts)
             return
-        ticket_from_message(
-            self.chat,
-            self.tickets,
-            team=default_team(self.config),
-            channel=channel,
-            ts=event.ts,
-            actor=event.user,
-            kind=IntakeKind.DM,
-        )
+        self._ticket_from(channel, event.ts, event.user, IntakeKind.DM)
 
     def channel_message(self, payload: dict[str, object]) -> None:
         """A top-level message in an auto-ticket channel is a ticket; one in a request
@@ -170,14 +154,21 @@ class MessageIntake:
             return
         if channel.name not in auto:
             return
-        ticket_from_message(
+        self._ticket_from(channel, event.ts, event.user, IntakeKind.AUTO)
+
+    def _ticket_from(
+        self, channel: ChannelInfo, ts: str, actor: str, kind: IntakeKind
+    ) -> Created | None:
+        """The message at (``channel``, ``ts``) as a ticket of the default team (recipes
+        may route it on)."""
+        return ticket_from_message(
             self.chat,
             self.tickets,
             team=default_team(self.config),
             channel=channel,
-            ts=event.ts,
-            actor=event.user,
-            kind=IntakeKind.AUTO,
+            ts=ts,
+            actor=actor,
+            kind=kind,
         )
 
     def _message_recipes(self, event: ChannelMessage, channel: ChannelInfo) -> None:
