@@ -6,7 +6,11 @@ claim durable after the transaction ends. A worker that dies leaves its lease to
 the next claimer takes the row over.
 
 On SQLite there is one writer: the claim runs in a ``BEGIN IMMEDIATE`` transaction, which
-takes the database's write lock before reading, so claims are serialised.
+takes the database's write lock before reading, so claims are serialised. The candidates are
+read as two index searches (due rows, expired leases) rather than one ``OR``: once ``ANALYZE``
+has run on a table of many finished rows, SQLite's planner prefers walking the whole table in
+id order for the ``OR`` form, inside the write lock (measured: ingest fell to a tenth at 10^6
+tickets). The two-search form keeps its plan whatever the statistics say.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Engine, and_, or_, select, update
+from sqlalchemy import ColumnElement, Engine, Select, and_, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from storage.engine import write_turn
@@ -51,11 +55,17 @@ def claim(
     """
     now = now or utcnow()
     postgres = engine.dialect.name == "postgresql"
-    candidates = (
-        select(model.id).where(claimable(model, now), *extra).order_by(model.id).limit(limit)
-    )
+    candidates: Select[Any]
     if postgres:
-        candidates = candidates.with_for_update(skip_locked=True)
+        candidates = (
+            select(model.id)
+            .where(claimable(model, now), *extra)
+            .order_by(model.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    else:
+        candidates = _sqlite_candidates(model, now, limit, extra)
     statement = (
         update(model)
         .where(model.id.in_(candidates.scalar_subquery()))
@@ -80,6 +90,27 @@ def claim(
         rows = session.scalars(select(model).where(model.id.in_(ids)).order_by(model.id)).all()
         session.expunge_all()
     return list(rows)
+
+
+def _sqlite_candidates(
+    model: type[ClaimableMixin],
+    now: datetime,
+    limit: int,
+    extra: Sequence[ColumnElement[bool]],
+) -> Select[Any]:
+    """:func:`claimable` as two searches of the (status, next_attempt_at) index: the ``limit``
+    rows due longest, and the (few) claimed rows whose lease ran out; the oldest of them by id
+    are claimed."""
+    due = (
+        select(model.id)
+        .where(model.status == "pending", model.next_attempt_at <= now, *extra)
+        .order_by(model.next_attempt_at, model.id)  # the index's own order: no table walk
+        .limit(limit)
+        .subquery()
+    )
+    expired = select(model.id).where(model.status == "claimed", model.lease_until < now, *extra)
+    either = union_all(select(due.c.id), expired)
+    return select(model.id).where(model.id.in_(either)).order_by(model.id).limit(limit)
 
 
 def complete(

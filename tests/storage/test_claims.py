@@ -5,9 +5,10 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select, update
 from sqlalchemy.orm import Session
 
 from storage.claims import claim, complete, release
@@ -130,3 +131,48 @@ def test_claims_take_the_oldest_first_and_respect_the_limit(migrated_engine: Eng
     rest = claim(migrated_engine, OutboxRow, "w", lease=LEASE, limit=10)
     assert [row.payload["n"] for row in batch] == [0, 1]
     assert [row.payload["n"] for row in rest] == [2, 3, 4]
+
+
+def test_extra_conditions_narrow_due_rows_and_expired_leases_alike(
+    migrated_engine: Engine,
+) -> None:
+    _fill(migrated_engine, 4)
+    t0 = utcnow()
+    held = claim(migrated_engine, OutboxRow, "crashed", lease=LEASE, limit=2, now=t0)
+    later = t0 + timedelta(minutes=1)  # both leases have run out
+    odd = [OutboxRow.payload["n"].as_integer().in_([1, 3])]  # one held row, one due row
+    taken = claim(migrated_engine, OutboxRow, "w", lease=LEASE, now=later, extra=odd)
+    assert [row.payload["n"] for row in held] == [0, 1]
+    assert [row.payload["n"] for row in taken] == [1, 3]
+
+
+def test_sqlite_claim_searches_the_index_whatever_the_statistics(sqlite_url: str) -> None:
+    """With ANALYZE statistics over many finished rows, SQLite planned the one-``OR`` form as
+    a walk of the whole table inside the write lock; the claim must search the index."""
+    from storage.migrate import upgrade
+
+    upgrade(sqlite_url)
+    engine = make_engine(sqlite_url)
+    _fill(engine, 3000)
+    t0 = utcnow()
+    with Session(engine) as session, session.begin():
+        session.execute(update(OutboxRow).where(OutboxRow.id <= 2990).values(status="done"))
+    claim(engine, OutboxRow, "crashed", lease=LEASE, limit=1, now=t0)  # row 2991, held
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE")
+    statements: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, sql: str, params: Any, *_: Any) -> None:
+        if sql.lstrip().upper().startswith("UPDATE OUTBOX SET STATUS"):
+            statements.append((sql, params))
+
+    event.listen(engine, "before_cursor_execute", record)
+    taken = claim(engine, OutboxRow, "w", lease=LEASE, limit=5, now=t0 + timedelta(minutes=1))
+    event.remove(engine, "before_cursor_execute", record)
+    assert [row.id for row in taken] == [2991, 2992, 2993, 2994, 2995]
+    [(sql, params)] = statements
+    with engine.connect() as connection:
+        plan = [row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)]
+    assert [step for step in plan if step.startswith("SCAN outbox")] == [], plan
+    assert any("USING" in step and "INDEX ix_outbox_status" in step for step in plan), plan
+    engine.dispose()
