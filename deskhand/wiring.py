@@ -48,6 +48,7 @@ from deskhand.intake import ReactionIntake
 from deskhand.jira_link import JiraIssues
 from deskhand.notices import Notices
 from deskhand.outbox import OutboxExecutor, OutboxRelay
+from deskhand.pruning import InboxPruner
 from deskhand.recipe_runner import RecipeRunner
 from deskhand.sweep import ThreadSweep
 from deskhand.teams import sync_teams
@@ -322,7 +323,14 @@ def build(
         return 0  # a Loop repeats a step that did work at once: the sweep waits its interval
 
     sweep_loop = Loop("sweep", sweep_step, interval=sweep.interval)
-    loops = [inbox_loop, outbox_loop, sweep_loop]
+    pruner = InboxPruner(engine)
+
+    def prune_step() -> int:
+        pruner.run_once()
+        return 0  # whatever it deleted, the next run is an interval away
+
+    prune_loop = Loop("prune", prune_step, interval=pruner.interval)
+    loops = [inbox_loop, outbox_loop, sweep_loop, prune_loop]
     if poller is not None:
         jira_poller = poller
 
