@@ -2,7 +2,9 @@
 
 A test arms a fault for a key (a Slack method such as ``chat.postMessage``, or a Jira route such
 as ``POST /issue``; ``*`` matches every request) and the next matching requests fail the way
-the real service fails. ``times=None`` keeps the fault until :meth:`FaultPlan.clear`.
+the real service fails. A Slack method can be narrowed to one channel, as
+``chat.postMessage:C0123`` (Slack paces posting per channel). ``times=None`` keeps the fault
+until :meth:`FaultPlan.clear`.
 """
 
 from __future__ import annotations
@@ -58,10 +60,11 @@ class FaultPlan:
             else:
                 self._faults.pop(key, None)
 
-    def take(self, key: str) -> Fault | None:
-        """The fault armed for ``key`` (or ``*``), counting one use of it."""
+    def take(self, key: str, *broader: str) -> Fault | None:
+        """The fault armed for ``key``, else for the first of ``broader`` keys, else for ``*``,
+        counting one use of it."""
         with self._lock:
-            for candidate in (key, "*"):
+            for candidate in (key, *broader, "*"):
                 queue = self._faults.get(candidate)
                 if not queue:
                     continue

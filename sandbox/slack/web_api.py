@@ -104,7 +104,10 @@ class WebApi:
     def _endpoint(self, method: str) -> Response:
         args = _arguments()
         token, supplied = self._token(args)
-        fault = self.faults.take(method)
+        channel = args.get("channel")
+        fault = (
+            self.faults.take(f"{method}:{channel}", method) if channel else self.faults.take(method)
+        )
         if fault is not None and fault.kind is not FaultKind.SUCCEED_THEN_TIMEOUT:
             return self._fault_response(fault, method, args, token)
         status, body, headers = self._handle(method, args, token, supplied=supplied)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,17 @@ teams:
   - {name: IT, key_prefix: IT, triage_channel: it-triage}
   - {name: HR, key_prefix: HR, triage_channel: hr-triage}
 """
+
+
+def eventually(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
+    """Poll ``condition`` until it holds (True) or ``timeout`` seconds pass (False): for what
+    no hook tells the test about, such as a call the sandbox recorded."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
 
 
 @dataclass

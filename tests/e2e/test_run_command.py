@@ -8,30 +8,19 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import requests
 
 from sandbox.world import SandboxWorld
+from tests.e2e.conftest import eventually
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def eventually(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
-    """Poll a condition until it holds or the time is up (the process is not ours to hook)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def write_config(path: Path, world: SandboxWorld, mode: str, port: int) -> None:

@@ -15,7 +15,7 @@ from sandbox.clock import Clock
 from sandbox.faults import Fault, FaultKind
 from sandbox.world import SandboxWorld
 from storage.models import OutboxRow
-from tests.e2e.conftest import Running, serving
+from tests.e2e.conftest import Running, eventually, serving
 
 
 def dead_letters(running: Running) -> list[str]:
@@ -95,3 +95,38 @@ def test_a_card_post_whose_answer_was_lost_is_found_not_posted_twice(
     lost = world.slack.web.calls_to("chat.postMessage")[0]
     lookup = "conversations.replies" if lost.args.get("thread_ts") else "conversations.history"
     assert world.slack.web.calls_to(lookup) != []
+
+
+def test_a_channel_told_to_wait_30_seconds_waits_while_the_others_flow(tmp_path: Path) -> None:
+    """ACCEPTANCE 9: ``chat.postMessage`` answers 429 with Retry-After 30 for one channel. The
+    sandbox runs three times faster than real time, so Slack's header says 10 real seconds."""
+    with SandboxWorld(clock=Clock(speed=3)) as world:
+        found = world.slack.workspace.find_channel("it-triage")
+        assert found is not None
+        triage = found.id
+        world.slack.web.faults.add(
+            f"chat.postMessage:{triage}", Fault(FaultKind.RATE_LIMIT, retry_after=30)
+        )
+        database = f"sqlite:///{tmp_path / 'item9.db'}"
+        with serving(world, database, "socket") as running:
+            slack = world.slack.driver
+            posts = world.slack.web.calls_to
+            first = slack.user("alice").post("#help", "VPN is down")
+            slack.user("bob").react(first, "ticket")
+            assert eventually(lambda: any(c.status == 429 for c in posts("chat.postMessage")))
+            second = slack.user("alice").post("#help", "Printer jammed")
+            slack.user("bob").react(second, "ticket")
+            assert eventually(lambda: len(slack.bot_posts("#it-triage")) == 2, timeout=60)
+            running.settle()
+            bot = world.slack.workspace.bot.id
+            cards = [m for q in (first, second) for m in slack.thread(q) if m.user == bot]
+            assert len(cards) == 2
+            assert dead_letters(running) == []
+        calls = posts("chat.postMessage")
+        [refused] = [c for c in calls if c.status == 429]
+        to_triage = [c.at for c in calls if c.ok and c.args.get("channel") == triage]
+        elsewhere = [c.at for c in calls if c.ok and c.args.get("channel") != triage]
+        assert len(to_triage) == 2  # each card landed once
+        assert min(to_triage) - refused.at >= 9.9  # the channel waited as told
+        # #help was not held back: the second ticket's card went out during the wait.
+        assert any(refused.at < at < min(to_triage) for at in elsewhere)

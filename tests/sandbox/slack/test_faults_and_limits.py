@@ -142,3 +142,21 @@ def test_faults_can_be_limited_to_a_number_of_calls_or_cleared(fake: SlackFake) 
             web.auth_test()
     fake.web.faults.clear()
     assert web.auth_test()["ok"]
+
+
+def test_a_fault_can_be_narrowed_to_one_channel(fake: SlackFake) -> None:
+    found = fake.workspace.find_channel("it-triage")
+    assert found is not None
+    triage = found.id
+    fake.web.faults.add(
+        f"chat.postMessage:{triage}", Fault(FaultKind.RATE_LIMIT, times=None, retry_after=30)
+    )
+    web = client(fake)
+    assert web.chat_postMessage(channel="#help", text="flows")["ok"]
+    with pytest.raises(SlackApiError) as caught:
+        web.chat_postMessage(channel=triage, text="held")
+    assert caught.value.response.status_code == 429
+    assert caught.value.response.headers["Retry-After"] == "30"
+    fake.web.faults.clear(f"chat.postMessage:{triage}")
+    assert web.chat_postMessage(channel=triage, text="now")["ok"]
+    assert [m.text for m in fake.driver.messages("#it-triage")] == ["now"]
