@@ -1,6 +1,11 @@
-"""Jira → Slack (issue 5), through signed webhooks from the fake Jira, Cloud and Server:
-comments reach the right thread once, state changes reach the cards and the requester, and
-duplicated or reordered webhooks change nothing twice (ACCEPTANCE 11, 12, 18, 19, 22, 34, 35).
+"""Jira → Slack (issue 5), Cloud and Server, through signed webhooks from the fake Jira and
+again with the poller alone: comments reach the right thread once, state changes reach the
+cards and the requester, and duplicated or reordered webhooks change nothing twice
+(ACCEPTANCE 11, 12, 18, 19, 22, 34, 35).
+
+Some tests are about webhooks themselves (duplicates, order, signatures) or about what only a
+webhook can tell: a deleted comment or issue no longer shows in Jira's search, so the poller
+never hears of it (see ``jira_sync/poller.py``). Those run with webhooks alone.
 """
 
 from __future__ import annotations
@@ -17,9 +22,11 @@ from sandbox.jira.webhooks import WebhookSender
 from sandbox.slack.state import Message
 from storage.models import Ticket
 from tests.e2e.conftest import Running
+from tests.e2e.jira_news import DELIVERIES, JiraNews, jira_news
+from tests.e2e.jira_news import build_options as delivery_options
 from tests.e2e.test_jira_sync_out import JIRA_CONFIG
 
-SECRET = "jira-webhook-secret-for-tests"
+WEBHOOKS_ONLY = pytest.mark.parametrize("delivery", ["webhooks"])
 
 
 @pytest.fixture(params=["cloud", "server"])
@@ -37,31 +44,40 @@ def config_text() -> str:
     return JIRA_CONFIG
 
 
-@pytest.fixture
-def build_options() -> dict[str, Any]:
-    return {"jira_webhook_secrets": [SECRET], "jira_poll_interval": 0}  # webhooks alone
+@pytest.fixture(params=DELIVERIES)
+def delivery(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 @pytest.fixture
-def webhooks(running: Running) -> Iterator[WebhookSender]:
-    with WebhookSender(
-        running.world.jira, f"{running.web_url}/jira/webhook", SECRET, retry_delays=(1.0,)
-    ) as sender:
-        yield sender
+def build_options(delivery: str) -> dict[str, Any]:
+    return delivery_options(delivery)
 
 
-def settle(running: Running, webhooks: WebhookSender) -> None:
-    for _ in range(2):  # what Deskhand writes to Jira comes back as webhooks, once more
+@pytest.fixture
+def news(running: Running, delivery: str) -> Iterator[JiraNews]:
+    with jira_news(running, delivery) as jira:
+        yield jira
+
+
+@pytest.fixture
+def webhooks(news: JiraNews) -> WebhookSender:
+    assert isinstance(news, WebhookSender), "a test of webhooks runs with webhooks"
+    return news
+
+
+def settle(running: Running, news: JiraNews) -> None:
+    for _ in range(2):  # what Deskhand writes to Jira comes back to it, once more
         running.settle()
-        assert webhooks.wait_idle(10)
+        assert news.wait_idle(10)
     running.settle()
 
 
-def open_ticket(running: Running, webhooks: WebhookSender) -> tuple[Message, Message, Issue]:
+def open_ticket(running: Running, news: JiraNews) -> tuple[Message, Message, Issue]:
     slack = running.world.slack.driver
     question = slack.user("alice").post("#help", "VPN is down")
     slack.user("bob").react(question, "ticket")
-    settle(running, webhooks)
+    settle(running, news)
     [ticket] = running.tickets()
     assert ticket.jira_key is not None
     [triage] = slack.bot_posts("#it-triage")
@@ -78,20 +94,19 @@ def the_ticket(running: Running) -> Ticket:
     return ticket
 
 
-def test_jira_comments_reach_the_right_thread_once(
-    running: Running, webhooks: WebhookSender
-) -> None:
-    question, triage, issue = open_ticket(running, webhooks)
+def test_jira_comments_reach_the_right_thread_once(running: Running, news: JiraNews) -> None:
+    question, triage, issue = open_ticket(running, news)
     jira = running.world.jira
     carol = JiraDriver(jira).user("carol")
-    webhooks.duplicate(3)  # item 11: each of the next deliveries arrives twice
+    if isinstance(news, WebhookSender):
+        news.duplicate(3)  # item 11: each of the next deliveries arrives twice
     carol.comment(issue.key, "Which office are you in?")
     restricted = {"type": "role", "value": "Developers"}
     jira.state.add_comment(
         jira.state.user("carol"), issue.key, "Berlin concentrator?", visibility=restricted
     )
     carol.comment(issue.key, "Berlin it is", internal=True)  # JSM's internal flag
-    settle(running, webhooks)
+    settle(running, news)
 
     public = [t for t in bot_texts(running, question) if "(in Jira)" in t]
     assert public == ["*Carol* (in Jira):\nWhich office are you in?"]
@@ -105,6 +120,7 @@ def test_jira_comments_reach_the_right_thread_once(
     assert len(issue.comments) == len(expected) + 1  # nothing came back to Jira (item 18)
 
 
+@WEBHOOKS_ONLY
 def test_edits_and_deletions_in_jira_edit_the_slack_message(
     running: Running, webhooks: WebhookSender
 ) -> None:
@@ -123,14 +139,14 @@ def test_edits_and_deletions_in_jira_edit_the_slack_message(
 
 
 def test_status_assignee_and_priority_from_jira_reach_both_cards_and_the_requester(
-    running: Running, webhooks: WebhookSender
+    running: Running, news: JiraNews
 ) -> None:
-    question, triage, issue = open_ticket(running, webhooks)
+    question, triage, issue = open_ticket(running, news)
     carol = JiraDriver(running.world.jira).user("carol")
     carol.assign(issue.key, "bob")
     carol.edit(issue.key, priority={"name": "High"})
     carol.transition(issue.key, "Done")
-    settle(running, webhooks)
+    settle(running, news)
 
     ticket = the_ticket(running)
     bob = running.world.slack.workspace.find_user("bob")
@@ -148,6 +164,7 @@ def test_status_assignee_and_priority_from_jira_reach_both_cards_and_the_request
     assert issue.status == "Done"
 
 
+@WEBHOOKS_ONLY
 def test_reordered_status_webhooks_end_in_jiras_latest_state(
     running: Running, webhooks: WebhookSender
 ) -> None:
@@ -177,14 +194,12 @@ def ticket_comments(running: Running) -> list[Any]:
         return list(session.scalars(select(Comment).order_by(Comment.id)))
 
 
-def test_jira_text_is_shown_literally_and_pings_nobody(
-    running: Running, webhooks: WebhookSender
-) -> None:
+def test_jira_text_is_shown_literally_and_pings_nobody(running: Running, news: JiraNews) -> None:
     """Item 35."""
-    question, _, issue = open_ticket(running, webhooks)
+    question, _, issue = open_ticket(running, news)
     nasty = "Hey <!channel> <!here> <!subteam^S123> @here see <https://evil.example|ok>"
     JiraDriver(running.world.jira).user("carol").comment(issue.key, nasty)
-    settle(running, webhooks)
+    settle(running, news)
     [posted] = [t for t in bot_texts(running, question) if "(in Jira)" in t]
     assert "<!" not in posted
     assert "<https://evil" not in posted
@@ -192,6 +207,7 @@ def test_jira_text_is_shown_literally_and_pings_nobody(
     assert "@\u2060here" in posted
 
 
+@WEBHOOKS_ONLY
 def test_a_deleted_issue_is_noted_for_the_team(running: Running, webhooks: WebhookSender) -> None:
     _, triage, issue = open_ticket(running, webhooks)
     state = running.world.jira.state
@@ -202,6 +218,7 @@ def test_a_deleted_issue_is_noted_for_the_team(running: Running, webhooks: Webho
     assert issue.key in notes[0]
 
 
+@WEBHOOKS_ONLY
 def test_a_badly_signed_webhook_gets_401_and_changes_nothing(
     running: Running, webhooks: WebhookSender
 ) -> None:

@@ -1,10 +1,11 @@
 """No loops, no echoes, no duplicates between a ticket's Slack threads and its Jira issue
-(issue 5; ACCEPTANCE 18, 19, 20, 22 and 27), with Jira's webhooks signed and delivered by the
-fake Jira, on Cloud and Server.
+(issue 5; ACCEPTANCE 18, 19, 20, 22 and 27), on Cloud and Server, with Jira's news coming by
+signed webhooks from the fake Jira and, in a second run of each test, by the poller alone.
 
 Everything Deskhand writes comes back to it: its Slack posts and edits as Slack events, its
-Jira comments and changes as Jira webhooks. These tests count, on both sides, what people
-wrote and what Deskhand copied, and require the two to match exactly.
+Jira comments and changes as Jira webhooks or in the poller's next read. These tests count,
+on both sides, what people wrote and what Deskhand copied, and require the two to match
+exactly.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import slack_port
+from bot import slack_pacing
 from deskhand.sync_breaker import PAUSED
 from sandbox.faults import Fault, FaultKind
 from sandbox.jira import JiraDriver
@@ -34,9 +35,10 @@ from sandbox.world import SandboxWorld
 from storage.engine import writing
 from storage.models import Comment, OutboxRow, TimelineEvent
 from tests.e2e.conftest import Running, serving
+from tests.e2e.jira_news import DELIVERIES, JiraNews, jira_news
+from tests.e2e.jira_news import build_options as delivery_options
 from tests.e2e.test_jira_sync_out import JIRA_CONFIG
 
-SECRET = "jira-webhook-secret-for-tests"
 COPY_OF_JIRA = re.compile(r"^\*(?P<name>[^*]+)\* \((?:internal note )?in Jira\):\n")
 """How the bot's post of a Jira comment begins."""
 
@@ -62,43 +64,38 @@ def sweep_interval() -> float:
     return 60.0
 
 
-@pytest.fixture
-def build_options(sweep_interval: float) -> dict[str, Any]:
-    return {
-        "jira_webhook_secrets": [SECRET],
-        "jira_poll_interval": 0,  # webhooks alone
-        "sweep_interval": sweep_interval,
-    }
+@pytest.fixture(params=DELIVERIES)
+def delivery(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 @pytest.fixture
-def webhooks(running: Running) -> Iterator[WebhookSender]:
-    with sending_webhooks(running) as sender:
-        yield sender
+def build_options(sweep_interval: float, delivery: str) -> dict[str, Any]:
+    return {**delivery_options(delivery), "sweep_interval": sweep_interval}
 
 
-def sending_webhooks(running: Running) -> WebhookSender:
-    return WebhookSender(
-        running.world.jira, f"{running.web_url}/jira/webhook", SECRET, retry_delays=(1.0,)
-    )
+@pytest.fixture
+def news(running: Running, delivery: str) -> Iterator[JiraNews]:
+    with jira_news(running, delivery) as jira:
+        yield jira
 
 
 # -- helpers -------------------------------------------------------------------------------------
 
 
-def settle(running: Running, webhooks: WebhookSender) -> None:
+def settle(running: Running, news: JiraNews) -> None:
     """Until both sides are quiet: what Deskhand writes comes back to it, once more."""
     for _ in range(2):
         running.settle()
-        assert webhooks.wait_idle(10)
+        assert news.wait_idle(10)
     running.settle()
 
 
-def open_ticket(running: Running, webhooks: WebhookSender) -> tuple[Message, Message, Issue]:
+def open_ticket(running: Running, news: JiraNews) -> tuple[Message, Message, Issue]:
     slack = running.world.slack.driver
     question = slack.user("alice").post("#help", "VPN is down")
     slack.user("bob").react(question, "ticket")
-    settle(running, webhooks)
+    settle(running, news)
     [ticket] = running.tickets()
     assert ticket.jira_key is not None
     [triage] = slack.bot_posts("#it-triage")
@@ -161,7 +158,7 @@ def let_time_pass(running: Running, elapsed: timedelta) -> None:
 
 @pytest.mark.parametrize("jira_flavour", ["cloud"])
 def test_a_hundred_alternating_human_comments_make_a_hundred_on_each_side(
-    sandbox_world: SandboxWorld, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+    sandbox_world: SandboxWorld, sqlite_url: str, delivery: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """ACCEPTANCE 19: 50 replies in Slack (the requester and the agent by turns) and 50
     comments in Jira (carol), alternating: Jira ends with 100 comments (carol's 50 and
@@ -179,16 +176,18 @@ def test_a_hundred_alternating_human_comments_make_a_hundred_on_each_side(
     pacing itself is tested in test_storm.py).
     """
     monkeypatch.setattr(
-        slack_port, "POSTS_PER_SECOND", slack_port.POSTS_PER_SECOND * sandbox_world.clock.speed
+        slack_pacing,
+        "POSTS_PER_SECOND",
+        slack_pacing.POSTS_PER_SECOND * sandbox_world.clock.speed,
     )
     ws = sandbox_world.slack.workspace
     ws.add_channel("hr-triage", private=True, members=[ws.bot])
-    options = {"jira_webhook_secrets": [SECRET], "jira_poll_interval": 0}
+    options = delivery_options(delivery)
     with (
         serving(sandbox_world, sqlite_url, "socket", JIRA_CONFIG, **options) as running,
-        sending_webhooks(running) as webhooks,
+        jira_news(running, delivery) as news,
     ):
-        question, _, issue = open_ticket(running, webhooks)
+        question, _, issue = open_ticket(running, news)
         slack = running.world.slack.driver
         people = (slack.user("alice"), slack.user("bob"))
         carol = JiraDriver(running.world.jira).user("carol")
@@ -196,7 +195,7 @@ def test_a_hundred_alternating_human_comments_make_a_hundred_on_each_side(
         for number in range(ROUNDS):
             people[number % 2].reply(question, f"Slack says {number}")
             carol.comment(issue.key, f"Jira says {number}")
-            settle(running, webhooks)
+            settle(running, news)
             let_time_pass(running, ROUND_LENGTH)
 
         expected_slack = [f"Slack says {n}" for n in range(ROUNDS)]
@@ -230,7 +229,7 @@ def test_a_hundred_alternating_human_comments_make_a_hundred_on_each_side(
 
 
 def test_a_slack_reply_edited_in_slack_and_its_copy_edited_in_jira_at_once(
-    running: Running, webhooks: WebhookSender
+    running: Running, news: JiraNews
 ) -> None:
     """The reply belongs to Slack (it was written there): the requester's edit is carried to
     Jira, and carol's edit of Deskhand's copy in Jira is not carried back. Carol edits first
@@ -238,10 +237,10 @@ def test_a_slack_reply_edited_in_slack_and_its_copy_edited_in_jira_at_once(
     and Jira ends where Slack is: one update to Jira, none to Slack. (Had carol edited after
     Deskhand's update, Jira would keep her text: the copy is not defended, only never
     echoed.)"""
-    question, _, issue = open_ticket(running, webhooks)
+    question, _, issue = open_ticket(running, news)
     alice = running.world.slack.driver.user("alice")
     reply = alice.reply(question, "The client says error 809")
-    settle(running, webhooks)
+    settle(running, news)
     [copy] = issue.comments
     bot_posts_before = len(bot_replies(running, question))
 
@@ -249,11 +248,12 @@ def test_a_slack_reply_edited_in_slack_and_its_copy_edited_in_jira_at_once(
         issue.key, copy.id, "*Alice* wrote in Slack:\nThe client says error 809 (Windows)"
     )
     alice.edit(reply, "The client says error 809 since the update")
-    settle(running, webhooks)
+    settle(running, news)
 
-    edits_heard = [a for a in webhooks.attempts if a.event == "comment_updated"]
-    assert edits_heard  # Deskhand heard of carol's edit, and answered
-    assert all(a.status == 200 for a in edits_heard)
+    if isinstance(news, WebhookSender):
+        edits_heard = [a for a in news.attempts if a.event == "comment_updated"]
+        assert edits_heard  # Deskhand heard of carol's edit, and answered
+        assert all(a.status == 200 for a in edits_heard)
     assert [c.id for c in issue.comments] == [copy.id]
     assert copy.body == "*Alice* wrote in Slack:\nThe client says error 809 since the update"
     assert comment_updates(running) == [copy.id]
@@ -266,7 +266,7 @@ def test_a_slack_reply_edited_in_slack_and_its_copy_edited_in_jira_at_once(
 
 
 def test_a_jira_comment_and_a_slack_reply_edited_within_the_same_second(
-    running: Running, webhooks: WebhookSender
+    running: Running, news: JiraNews
 ) -> None:
     """The other way round: carol's comment belongs to Jira. Its copy in Slack is the bot's
     message, which no person can edit (Slack lets only a message's author edit it: a user's
@@ -274,19 +274,19 @@ def test_a_jira_comment_and_a_slack_reply_edited_within_the_same_second(
     is one on a Slack-owned reply. Both at once: each edit is carried once, each the right
     way, and neither copy's update comes back (the bot's chat.update returns as a
     message_changed event with its bot_id; Deskhand's Jira update returns as a webhook)."""
-    question, _, issue = open_ticket(running, webhooks)
+    question, _, issue = open_ticket(running, news)
     slack = running.world.slack
     alice = slack.driver.user("alice")
     carol = JiraDriver(running.world.jira).user("carol")
     reply = alice.reply(question, "Rebooted, still down")
     original = carol.comment(issue.key, "Try the backup gateway")
-    settle(running, webhooks)
+    settle(running, news)
     [copy_in_jira] = by_bot_account(running, issue)
     [copy_in_slack] = [m for m in bot_replies(running, question) if "(in Jira)" in m.text]
 
     carol.edit_comment(issue.key, original.id, "Try the backup gateway, vpn2.example.com")
     alice.edit(reply, "Rebooted twice, still down")
-    settle(running, webhooks)
+    settle(running, news)
 
     assert copy_in_slack.text == "*Carol* (in Jira):\nTry the backup gateway, vpn2.example.com"
     assert slack_updates_of(running, copy_in_slack) == 1
@@ -298,7 +298,7 @@ def test_a_jira_comment_and_a_slack_reply_edited_within_the_same_second(
 
 
 def test_a_field_changed_in_jira_while_slacks_change_is_on_its_way_ends_as_slack_said(
-    running: Running, webhooks: WebhookSender
+    running: Running, news: JiraNews
 ) -> None:
     """ACCEPTANCE 22 for the ticket's fields: bob raises the priority in Slack; Jira asks
     Deskhand to wait a moment (429) before it writes, and meanwhile carol lowers the priority
@@ -306,7 +306,7 @@ def test_a_field_changed_in_jira_while_slacks_change_is_on_its_way_ends_as_slack
     Deskhand's value, and that change then overwrites Jira's. Both sides end on *high*; Jira
     got one priority update from Deskhand, the requester heard of *high* once and never of
     *low*."""
-    question, triage, issue = open_ticket(running, webhooks)
+    question, triage, issue = open_ticket(running, news)
     jira = running.world.jira
     edits_before = len(priority_edits(running))
     wait = running.world.clock.speed * 3  # three real seconds
@@ -314,11 +314,11 @@ def test_a_field_changed_in_jira_while_slacks_change_is_on_its_way_ends_as_slack
     running.world.slack.driver.user("bob").click(triage, "set_priority", value="high")
     wait_for(lambda: [r.status for r in priority_edits(running)[edits_before:]] == [429])
     JiraDriver(jira).user("carol").edit(issue.key, priority={"name": "Low"})
-    assert webhooks.wait_idle(10)  # carol's news is stored in the inbox
+    assert news.wait_idle(10)  # carol's news is stored in the inbox
     wait_for(lambda: running.deskhand.inbox.pending() == 0)  # and handled
     assert [r.status for r in priority_edits(running)[edits_before:]] == [429]
     wait_for(lambda: len(priority_edits(running)) - edits_before == 2)
-    settle(running, webhooks)
+    settle(running, news)
 
     [ticket] = running.tickets()
     assert issue.priority is not None
@@ -332,14 +332,14 @@ def test_a_field_changed_in_jira_while_slacks_change_is_on_its_way_ends_as_slack
     "config_text", [JIRA_CONFIG.replace("timeout_seconds: 2", "timeout_seconds: 10")]
 )
 def test_a_field_read_from_jira_just_before_slacks_change_lands_there_stays_in_sync(
-    running: Running, webhooks: WebhookSender
+    running: Running, news: JiraNews
 ) -> None:
     """The same two changes, one step later: carol's news is handled while Deskhand's write
     of *high* is on its way, and Jira answers Deskhand's read of the issue (still *low*) only
     after that write has landed. Whatever the rule picks, both sides must end on one value.
     (The fake Jira is slowed down by holding that one answer; the client's timeout is raised
     so the hold does not look like an outage.)"""
-    _, triage, issue = open_ticket(running, webhooks)
+    _, triage, issue = open_ticket(running, news)
     jira = running.world.jira
     edits_before = len(priority_edits(running))
     jira.faults.add("PUT /issue/{key}", Fault(FaultKind.RATE_LIMIT, retry_after=1.0))
@@ -353,7 +353,7 @@ def test_a_field_read_from_jira_just_before_slacks_change_lands_there_stays_in_s
 
     with holding_the_next_issue_read(running, until=push_done) as hold:
         JiraDriver(jira).user("carol").edit(issue.key, priority={"name": "Low"})
-        settle(running, webhooks)
+        settle(running, news)
     assert hold.released_by_condition, "the race was not staged: no push landed in the read"
 
     [ticket] = running.tickets()
@@ -409,7 +409,7 @@ SLACK_SECTION = 3_000
 
 
 def test_a_huge_jira_comment_reaches_slack_within_its_limits_with_a_link(
-    running: Running, webhooks: WebhookSender, monkeypatch: pytest.MonkeyPatch
+    running: Running, news: JiraNews, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """ACCEPTANCE 27. Jira Cloud refuses comments over 32,767 characters; Jira Server and Data
     Center take as many as their admin allows (``jira.text.field.character.limit``), so the
@@ -422,13 +422,13 @@ def test_a_huge_jira_comment_reaches_slack_within_its_limits_with_a_link(
     flavour = running.world.jira.flavour
     length = 100_000 if flavour == "server" else TEXT_LIMIT
     monkeypatch.setattr("sandbox.jira.state.TEXT_LIMIT", max(length, TEXT_LIMIT))
-    question, _, issue = open_ticket(running, webhooks)
+    question, _, issue = open_ticket(running, news)
     posts_before = len(running.world.slack.web.calls_to("chat.postMessage"))
     unit = "Step <b>&</b> restart; "
     huge = (unit * (length // len(unit) + 1))[:length]
     assert len(huge) == length
     JiraDriver(running.world.jira).user("carol").comment(issue.key, huge)
-    settle(running, webhooks)
+    settle(running, news)
 
     posted = [m for m in bot_replies(running, question) if COPY_OF_JIRA.match(m.text)]
     assert posted, "the comment never reached Slack"
@@ -451,7 +451,7 @@ def test_a_huge_jira_comment_reaches_slack_within_its_limits_with_a_link(
 
 
 def test_a_busy_ticket_gets_jira_comments_only_for_what_people_wrote(
-    running: Running, webhooks: WebhookSender
+    running: Running, news: JiraNews
 ) -> None:
     """ACCEPTANCE 18, counted: a ticket with a bit of everything (cards and their updates,
     notices to the requester, Jira comments posted in both threads, edits in Slack and Jira,
@@ -470,25 +470,25 @@ def test_a_busy_ticket_gets_jira_comments_only_for_what_people_wrote(
             else None
         )
     )
-    question, triage, issue = open_ticket(running, webhooks)
+    question, triage, issue = open_ticket(running, news)
     alice, bob = slack.driver.user("alice"), slack.driver.user("bob")
     carol = JiraDriver(running.world.jira).user("carol")
 
     bob.click(triage, "claim")
-    settle(running, webhooks)
+    settle(running, news)
     bob.reply(question, "Can you try the other office's Wi-Fi?")
     bob.reply(triage, "Looks like the Berlin concentrator")
     carol.comment(issue.key, "Concentrator logs are clean")
     carol.comment(issue.key, "Checked with the network team", internal=True)
-    settle(running, webhooks)
+    settle(running, news)
     answer = alice.reply(question, "Same there")
     bob.click(triage, "set_priority", value="high")
-    settle(running, webhooks)
+    settle(running, news)
     alice.edit(answer, "Same there, and on my phone's hotspot")
     carol.transition(issue.key, "Waiting for customer")
-    settle(running, webhooks)
+    settle(running, news)
     carol.transition(issue.key, "Done")
-    settle(running, webhooks)
+    settle(running, news)
 
     copies = sorted(c.body for c in by_bot_account(running, issue))
     assert copies == [
@@ -533,16 +533,14 @@ def test_a_busy_ticket_gets_jira_comments_only_for_what_people_wrote(
 
 
 @pytest.mark.parametrize("sweep_interval", [0.2])
-def test_another_bots_posts_are_synced_at_most_once(
-    running: Running, webhooks: WebhookSender
-) -> None:
+def test_another_bots_posts_are_synced_at_most_once(running: Running, news: JiraNews) -> None:
     """ACCEPTANCE 20 for other bots. A Slack bot (its messages carry a ``bot_id``) posting in
     a ticket's threads is synced zero times: Deskhand takes only people's replies as comments,
     both from live events and in the thread sweep (which runs here every 0.2 s and reads the
     threads after the bot's posts), so two bots can never start a conversation through Jira.
     A Jira automation account is a Jira user like any other, so its comment reaches Slack once;
     the bot's post of it comes back as a Slack event and goes no further."""
-    question, triage, issue = open_ticket(running, webhooks)
+    question, triage, issue = open_ticket(running, news)
     slack = running.world.slack
     ws = slack.workspace
     pager = ws.add_bot("pagerbot")
@@ -555,9 +553,9 @@ def test_another_bots_posts_are_synced_at_most_once(
     JiraDriver(running.world.jira).user("automation").comment(
         issue.key, "This issue was linked to INC-7"
     )
-    settle(running, webhooks)
+    settle(running, news)
     wait_for(lambda: read_since(running, replies_read, question, triage))
-    settle(running, webhooks)
+    settle(running, news)
 
     assert [c.author for c in issue.comments] == ["automation"]
     posted = [m.text for m in bot_replies(running, question) if COPY_OF_JIRA.match(m.text)]
