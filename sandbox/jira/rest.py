@@ -42,6 +42,8 @@ class RecordedRequest:
     status: int = 0
     response: Any = None
     response_headers: dict[str, str] = field(default_factory=dict)
+    at: float = field(default_factory=time.time)
+    """When the request arrived (Unix time)."""
 
 
 @dataclass
