@@ -49,6 +49,7 @@ class HttpDelivery:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="slack-events")
         self._in_flight = InFlight()
         self._session = requests.Session()
+        self._closed = threading.Event()
 
     def deliver_event(self, envelope: dict[str, Any]) -> None:
         self._in_flight.begin()
@@ -63,8 +64,10 @@ class HttpDelivery:
                 lose = self.lose_first_attempts > 0
                 self.lose_first_attempts -= int(lose)
             for retry_num in range(len(self.retry_delays) + 1):
-                if retry_num:
-                    self.clock.sleep(self.retry_delays[retry_num - 1])
+                if retry_num and self._closed.wait(
+                    self.clock.real_seconds(self.retry_delays[retry_num - 1])
+                ):
+                    return  # closed while waiting to retry: no process waits minutes to exit
                 if retry_num == 0 and lose:
                     self._record(Attempt(event_id, 0, "dropped"))
                     reason = "http_timeout"
@@ -126,6 +129,7 @@ class HttpDelivery:
         return self._in_flight.wait_idle(timeout)
 
     def close(self) -> None:
+        self._closed.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._session.close()
 

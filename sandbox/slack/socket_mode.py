@@ -51,6 +51,7 @@ class SocketModeServer:
         self._lock = threading.Lock()
         self._connected = threading.Condition(self._lock)
         self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="socket-mode")
+        self._closed = threading.Event()
         self._in_flight = InFlight()
         self._server: Server = serve(self._handle, "127.0.0.1", 0)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -196,8 +197,10 @@ class SocketModeServer:
             key = str(envelope["event_id"])
             reason = ""
             for retry in range(len(self.retry_delays) + 1):
-                if retry:
-                    self.clock.sleep(self.retry_delays[retry - 1])
+                if retry and self._closed.wait(
+                    self.clock.real_seconds(self.retry_delays[retry - 1])
+                ):
+                    return  # closed while waiting to retry: no process waits minutes to exit
                 started = time.monotonic()
                 outcome, _ = self._send("events_api", envelope, retry, reason, False)
                 self._record(Attempt(key, retry, outcome, None, time.monotonic() - started))
@@ -223,6 +226,7 @@ class SocketModeServer:
 
     def close(self) -> None:
         self.workspace.socket_mode_url = None
+        self._closed.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
         for connection in self._snapshot():
             connection.close()

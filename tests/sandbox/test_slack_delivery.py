@@ -222,3 +222,28 @@ def test_the_signing_vector_from_slacks_docs_is_reproduced(shared_testdata: Path
     vector = json.loads(path.read_text())
     made = signature(vector["signing_secret"], str(vector["timestamp"]), vector["body"].encode())
     assert made == vector["expected_signature"]
+
+
+def test_closing_ends_a_delivery_waiting_minutes_to_retry() -> None:
+    """A refused event waits (here) five real minutes for its retry; closing the delivery must
+    end that wait at once, or the process that closed it could not exit until then."""
+    from sandbox.slack.http_delivery import HttpDelivery
+
+    refused = threading.Event()
+    app = Flask("refuses")
+
+    @app.post("/events")
+    def events() -> tuple[str, int]:
+        refused.set()
+        return "", 500
+
+    with LoopbackServer(app) as server:
+        delivery = HttpDelivery(
+            f"{server.url}/events", "secret", Clock(speed=1), retry_delays=(300.0,)
+        )
+        delivery.deliver_event({"event_id": "Ev1", "type": "event_callback", "event": {}})
+        assert refused.wait(10)
+        assert delivery.wait_for_attempt(lambda a: a.outcome == "http_error") is not None
+        delivery.close()
+        assert delivery.wait_idle(10), "the retry wait outlived close()"
+    assert [a.retry_num for a in delivery.attempts] == [0]
