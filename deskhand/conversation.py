@@ -94,7 +94,7 @@ class Conversation:
                 payload={"ticket_id": ticket.id, "comment_id": comment.id},
                 key=f"reply:{event.ref}",
             )
-            if tracker_rows.works_in_jira(session, ticket.team):
+            if tracker_rows.in_jira(session, ticket):
                 tracker_rows.add_comment(session, ticket.id, comment.id)
 
     def handle(self, payload: dict[str, object]) -> None:
@@ -129,7 +129,7 @@ class Conversation:
             )
             session.add(comment)
             session.flush()
-            if tracker_rows.works_in_jira(session, ticket.team):
+            if tracker_rows.in_jira(session, ticket):
                 tracker_rows.add_comment(session, ticket.id, comment.id)
             kind = "note_added" if internal else "commented"
             record(
@@ -179,7 +179,7 @@ class Conversation:
             )
             session.flush()
             ticket = session.get(Ticket, comment.ticket_id)
-            if ticket is not None and tracker_rows.works_in_jira(session, ticket.team):
+            if ticket is not None and tracker_rows.in_jira(session, ticket):
                 tracker_rows.update_comment(
                     session, ticket.id, comment.id, reason=f"event:{event.id}"
                 )
@@ -210,7 +210,7 @@ class Conversation:
         )
         session.flush()
         sync_cards(session, ticket.id, reason=f"event:{event.id}")
-        if tracker_rows.works_in_jira(session, ticket.team):
+        if tracker_rows.in_jira(session, ticket):
             tracker_rows.push_field(session, ticket.id, "status", reason=f"event:{event.id}")
 
     def _may_reopen(self, ticket: Ticket) -> bool:

@@ -1,5 +1,8 @@
 """Slack → Jira, first step: a ticket of a team with a Jira project gets exactly one issue.
 
+The issue goes into the project the ticket remembers (a recipe's ``jira_project``, else its
+team's when it was created); older tickets that remember none use their team's.
+
 The create runs as an outbox row after the ticket's cards. Jira's create has no idempotency
 key, so after an unknown outcome the issue is looked up by the ticket's label before it is
 created again; a ticket that already has its key is left alone. Once linked, the cards are
@@ -52,14 +55,15 @@ class JiraIssues:
         team = self.config.team(ticket.team)
         if ticket.jira_key is not None:
             return {"skipped": f"already linked to {ticket.jira_key}"}
-        if team.jira is None:
+        settings = tracker_rows.issue_settings(self.config, ticket)
+        if settings is None:
             return {"skipped": f"team {team.name} has no Jira project"}
         label = ticket_label(ticket.id)
-        issue = self.tracker.find_by_label(team.jira.project, label) if may_exist(task) else None
+        issue = self.tracker.find_by_label(settings.project, label) if may_exist(task) else None
         if issue is None:
             issue = self.tracker.create_issue(
-                team.jira.project,
-                team.jira.issue_type,
+                settings.project,
+                settings.issue_type,
                 f"[{ticket.key}] {ticket.title}",
                 self._description(ticket),
                 [LABEL, label],

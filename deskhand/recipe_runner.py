@@ -6,9 +6,10 @@ else (assignments, status, replies, notes, posts) is applied right after, in the
 transaction, through the timeline and the outbox like any change. Every decision is on the
 timeline with its recipe and its reason, which the triage card shows.
 
-Left for later triggers (``message.posted``, ``ticket.status_changed``,
-``ticket.comment_added``) and ``SetJiraProject``: the engine decides them, nothing here acts
-on them yet.
+``jira_project`` chooses the project a new ticket's issue is created in. Later, once the
+ticket has (or is getting) an issue, a recipe's ``jira_project`` changes nothing: Jira's REST
+API cannot move an issue between projects, so the timeline records it as skipped and says so.
+A ticket without an issue gets one in the chosen project.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from deskhand.domain import Origin, Priority, TicketStatus
 from deskhand.outbox import enqueue
+from deskhand.tickets import tracker_rows
 from deskhand.tickets.timeline import record
 from recipes.actions import (
     AddInternalNote,
@@ -34,6 +36,7 @@ from recipes.actions import (
     RemoveLabels,
     ReplyToRequester,
     RouteTo,
+    SetJiraProject,
     SetLevel,
     SetPriority,
     SetService,
@@ -147,6 +150,9 @@ class RecipeRunner:
             if isinstance(decision.action, FIELD_ACTIONS):
                 kind = timeline_kind(decision)
                 _record(session, ticket.id, decision, kind=kind, data=_data(decision))
+            elif isinstance(decision.action, SetJiraProject):
+                data = {"to": decision.action.project, "at_creation": True}
+                _record(session, ticket.id, decision, kind="jira_project_set", data=data)
         if routing.notice:
             record(
                 session,
@@ -187,6 +193,34 @@ class RecipeRunner:
                 self._say(session, ticket, decision, "triage", action.text)
             elif isinstance(action, PostToChannel):
                 self._say(session, ticket, decision, "channel", action.text, action.channel)
+            elif isinstance(action, SetJiraProject):
+                self._jira_project(session, ticket, decision, action.project)
+
+    def _jira_project(
+        self, session: Session, ticket: Ticket, decision: Decision, project: str
+    ) -> None:
+        """A project chosen after creation: only a ticket without an issue can take it."""
+        if tracker_rows.in_jira(session, ticket):
+            where = ticket.jira_key or f"project {ticket.jira_project or ticket.team}"
+            why = (
+                f"the issue already exists ({where}) and Jira cannot move an issue between projects"
+                if ticket.jira_key is not None
+                else f"the issue is already being created in {where}"
+            )
+            record(
+                session,
+                ticket.id,
+                actor=f"recipe:{decision.recipe}",
+                kind="jira_project_skipped",
+                origin=Origin.DESKHAND,
+                data={"to": project, "issue": ticket.jira_key, "project": ticket.jira_project},
+                recipe=decision.recipe,
+                reason=f"{decision.reason} — skipped: {why}",
+            )
+            return
+        ticket.jira_project = project
+        _record(session, ticket.id, decision, kind="jira_project_set", data={"to": project})
+        tracker_rows.create_issue(session, ticket.id)
 
     def _say(
         self,

@@ -1,4 +1,4 @@
-"""``deskhand recipes``: lint, test, replay and schema.
+"""``deskhand recipes``: lint, test, replay, reload and schema.
 
 Bad input (an unusable config.yaml, recipe file, option or database) exits with status 2 and
 says why on stderr, one ``file:line:col: path: message`` per problem where there is a file.
@@ -15,11 +15,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from deskhand.config import Config, ConfigError, load_config
 from deskhand.domain import Priority, TicketStatus
 from recipes.actions import RouteTo, summary
+from recipes.book import loaded_message
 from recipes.engine import DEFAULT_MAX_HOPS, Routing, route
 from recipes.events import FieldValue, RecipeEvent
 from recipes.loader import configured_paths, load_recipes
@@ -28,14 +30,17 @@ from recipes.schema import Trigger, json_schema
 
 EXIT_BAD_INPUT = 2
 """Exit status for unusable input (as for a usage error and for check-config)."""
+EXIT_NOT_RELOADED = 1
+"""``reload``: no running Deskhand answered, or one could not load the files."""
 
 recipes_app = typer.Typer(
-    help="Work with routing recipes: lint, test, replay, schema.", no_args_is_help=True
+    help="Work with routing recipes: lint, test, replay, reload, schema.", no_args_is_help=True
 )
 
 ConfigPath = Annotated[
     Path, typer.Option("--config", "-c", help="Path to config.yaml.", envvar="DESKHAND_CONFIG")
 ]
+DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="Overrides database.url.")]
 RecipePaths = Annotated[
     list[Path] | None,
     typer.Argument(help="Recipe files or folders; default: recipes.paths of config.yaml."),
@@ -81,6 +86,62 @@ def lint(paths: RecipePaths = None, config: ConfigPath = Path("config.yaml")) ->
     _out().print(
         f"OK: {len(loaded)} recipes in {files} file{'s' if files != 1 else ''}", markup=False
     )
+
+
+def _engine(config: Config, database_url: str | None) -> Engine:
+    """The database, which must exist already (these commands never create one)."""
+    from storage.engine import make_engine
+
+    engine = make_engine(database_url or config.database.url)
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if database and database != ":memory:" and not Path(database).is_file():
+            raise _fail(f"no database at {database}")
+    return engine
+
+
+@recipes_app.command("reload")
+def reload_command(
+    wait: Annotated[
+        float, typer.Option(min=0, help="Seconds to wait for the running Deskhands' answers.")
+    ] = 10.0,
+    database_url: DatabaseUrl = None,
+    config: ConfigPath = Path("config.yaml"),
+) -> None:
+    """Lint the configured recipe files, then ask every running Deskhand (any transport, any
+    number of replicas on the database) to reload them, and print each one's outcome. Exit
+    status 2: the files have problems (nothing is asked); 1: no Deskhand answered, or one
+    could not load the files (it keeps its last good set)."""
+    from recipes.reloads import request_reload, wait_for_answers
+
+    loaded_config = _config(config)
+    recipes = _recipes(loaded_config, config, None)
+    engine = _engine(loaded_config, database_url)
+    out = _out()
+    try:
+        request = request_reload(engine)
+        out.print(
+            f"{loaded_message(recipes)}: reload requested; waiting up to {wait:g} s",
+            markup=False,
+        )
+        answered, missing = wait_for_answers(engine, request, wait)
+    except SQLAlchemyError as exc:
+        raise _fail(f"cannot reach the database: {exc.__class__.__name__}") from None
+    finally:
+        engine.dispose()
+    for answer in answered:
+        out.print(f"{answer.replica}: {answer.outcome}", markup=False)
+    for replica in sorted(missing):
+        out.print(f"{replica}: no answer within {wait:g} s", markup=False)
+    if not answered:
+        _err().print(
+            f"No running Deskhand answered within {wait:g} s: is one running on this database?"
+            " Each looks for requests every few seconds and reloads then.",
+            markup=False,
+        )
+        raise typer.Exit(EXIT_NOT_RELOADED)
+    if not all(answer.ok for answer in answered):
+        raise typer.Exit(EXIT_NOT_RELOADED)
 
 
 @recipes_app.command("schema")
@@ -201,14 +262,12 @@ def _print_routing(out: Console, routing: Routing, event: RecipeEvent) -> None:
 def replay_command(
     paths: RecipePaths = None,
     since: Annotated[str, typer.Option(help="How far back: 30d, 12h, 2w, or an ISO date.")] = "30d",
-    database_url: Annotated[
-        str | None, typer.Option("--database-url", help="Overrides database.url.")
-    ] = None,
+    database_url: DatabaseUrl = None,
     channel_name: Annotated[
         list[str] | None,
         typer.Option(
-            help="ID=NAME: the name of a channel id tickets came from (repeatable), for "
-            "recipes with channel conditions."
+            help="ID=NAME: the name of a channel id tickets came from (repeatable); names are "
+            "otherwise found in the database, and this overrides them."
         ),
     ] = None,
     show_all: Annotated[
@@ -219,7 +278,6 @@ def replay_command(
     """Replay stored tickets against the recipes and show where routing would differ from
     what happened. Reads the database only."""
     from recipes.replay import parse_since, replay, stored_tickets
-    from storage.engine import make_engine
 
     loaded_config = _config(config)
     recipes = _recipes(loaded_config, config, paths)
@@ -233,14 +291,9 @@ def replay_command(
         if not equals:
             raise _fail(f"--channel-name {pair!r}: expected ID=NAME")
         names[channel_id] = name.lstrip("#")
-    url = database_url or loaded_config.database.url
-    engine = make_engine(url)
-    if engine.dialect.name == "sqlite":
-        database = engine.url.database
-        if database and database != ":memory:" and not Path(database).is_file():
-            raise _fail(f"no database at {database}")
+    engine = _engine(loaded_config, database_url)
     try:
-        tickets = stored_tickets(engine, cutoff, names)
+        tickets = stored_tickets(engine, cutoff, names, loaded_config)
     except SQLAlchemyError as exc:
         raise _fail(f"cannot read tickets from the database: {exc.__class__.__name__}") from None
     finally:
@@ -271,6 +324,13 @@ def replay_command(
                 "; ".join(routes) or "no route recipe fires",
             )
         out.print(table)
+    unnamed = sorted({t.channel_id for t in tickets if t.channel_id and not t.channel_named})
+    if unnamed:
+        out.print(
+            f"No name known for channel {', '.join(unnamed)}: channel conditions see the id "
+            "(--channel-name ID=NAME names it).",
+            markup=False,
+        )
     better = sum(1 for result in differing if result.verdict.startswith("better"))
     out.print(
         f"{len(results)} tickets since {cutoff:%Y-%m-%d %H:%M} UTC: "

@@ -49,8 +49,9 @@ def _webhook_secrets(secrets: Secrets) -> list[str]:
 def serve(
     config: Config, secrets: Secrets, out: Console, *, recipes: RecipeBook | None = None
 ) -> None:
-    """Run until stopped. ``recipes``: the routing recipes; in Socket Mode a SIGHUP reloads
-    them (a set that fails to load is reported and the last good one stays)."""
+    """Run until stopped. ``recipes``: the routing recipes; ``deskhand recipes reload`` reloads
+    them in either transport, and so does a SIGHUP in Socket Mode (a set that fails to load is
+    reported and the last good one stays)."""
     # INFO and above: slack_sdk logs request details (tokens among them) only at DEBUG.
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -141,6 +142,12 @@ def _serve_http(
     holder: list[Deskhand] = []
 
     def load() -> Any:
+        # The worker reads the recipe files again rather than reuse the master's set (a
+        # restarted worker then runs what the files say now; a bad set keeps the last good).
+        if recipes is not None:
+            result = recipes.reload()
+            level = logging.INFO if result.ok else logging.WARNING
+            logging.getLogger(__name__).log(level, "recipes: %s", result.message)
         deskhand = build(
             config,
             bot_token=bot_token,

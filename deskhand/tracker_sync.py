@@ -20,6 +20,7 @@ from deskhand.config.schema import JiraConfig, TeamJira
 from deskhand.domain import Origin, Priority, TicketStatus
 from deskhand.outbox import OutboxTask
 from deskhand.ports import ChatPort, UnavailableError
+from deskhand.tickets import tracker_rows
 from deskhand.tickets.queries import comment_and_ticket
 from deskhand.tickets.timeline import record
 from deskhand.tracker import TrackerPort
@@ -118,7 +119,7 @@ class TrackerSync:
         if loaded is None:
             return None
         comment, ticket = loaded
-        return comment, ticket, self.config.team(ticket.team).jira
+        return comment, ticket, tracker_rows.issue_settings(self.config, ticket)
 
     def _comment_body(self, comment: Comment) -> str:
         person = self.chat.person(comment.author)
@@ -147,7 +148,7 @@ class TrackerSync:
             if ticket is None:
                 return {"skipped": "no such ticket"}
             session.expunge(ticket)
-        if self.config.team(ticket.team).jira is None:
+        if tracker_rows.issue_settings(self.config, ticket) is None:
             return {"skipped": f"team {ticket.team} has no Jira project"}
         key = _linked(ticket)
         field = str(task.payload["field"])

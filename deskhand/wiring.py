@@ -62,6 +62,8 @@ from jira_sync.markup import jira_to_slack, slack_to_jira
 from jira_sync.poller import JiraPoller
 from jira_sync.webhook import register_jira_webhook
 from recipes.book import RecipeBook
+from recipes.reloads import POLL_SECONDS as RECIPE_RELOAD_POLL
+from recipes.reloads import ReloadWatcher
 from storage.claims import release_all_claims
 from storage.engine import is_sqlite, make_engine
 from storage.migrate import upgrade
@@ -340,6 +342,9 @@ def build(
             return 0  # like the sweep: wait the interval, whatever was found
 
         loops.append(Loop("jira-poll", poll_step, interval=poll_interval))
+    if recipes is not None:  # `deskhand recipes reload` reaches every replica this way
+        watcher = ReloadWatcher(engine, recipes, owner)
+        loops.append(Loop("recipe-reload", watcher.step, interval=RECIPE_RELOAD_POLL))
 
     def wake() -> None:
         inbox_loop.wake.set()

@@ -29,10 +29,18 @@ class ReloadResult:
     def message(self) -> str:
         count = len(self.recipes)
         if self.ok:
-            return f"recipes reloaded: {count} in {len(self.recipes.files)} files"
+            return loaded_message(self.recipes)
         lines = [f"recipes not reloaded; still using the last good set ({count} recipes):"]
         lines += [f"  {problem}" for problem in self.problems]
         return "\n".join(lines)
+
+
+def loaded_message(recipes: RecipeSet) -> str:
+    count, files = len(recipes), len(recipes.files)
+    return (
+        f"loaded {count} recipe{'s' if count != 1 else ''} "
+        f"from {files} file{'s' if files != 1 else ''}"
+    )
 
 
 class RecipeBook:

@@ -284,6 +284,8 @@ class Compiler:
         if action.jira_project is not None:
             if not self.known.has_jira:
                 self._problem(loc, "config.yaml has no jira section: there is no Jira to use")
+            else:
+                self._names([action.jira_project], loc, self.known.jira_project)
             return Fixed(kind, SetJiraProject(action.jira_project))
         return None  # unreachable: the schema lets exactly one key through
 

@@ -40,6 +40,9 @@ class KnownNames:
             field.id for team in config.teams for form in team.forms for field in form.fields
         )
         self.has_jira = config.jira is not None
+        self.jira_projects = frozenset(
+            team.jira.project for team in config.teams if team.jira is not None
+        )
         self.hours: Mapping[str, Hours] = MappingProxyType(
             {
                 team.name: Hours(
@@ -67,6 +70,13 @@ class KnownNames:
                 return None
             return _unknown(f"service of {team}", name, services)
         return None if name in self.services else _unknown("service", name, self.services)
+
+    def jira_project(self, name: str) -> str | None:
+        """Only a configured team's project: its issue type is known, and the poller and
+        webhooks watch it, so the issue stays in sync."""
+        if name in self.jira_projects:
+            return None
+        return _unknown("team's Jira project", name, self.jira_projects)
 
     def field(self, name: str) -> str | None:
         return None if name in self.fields else _unknown("form field", name, self.fields)

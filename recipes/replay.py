@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from deskhand.config import Config
 from deskhand.domain import Priority, TicketStatus
 from recipes.engine import Routing, route
 from recipes.events import FieldValue, RecipeEvent
@@ -55,6 +56,10 @@ class StoredTicket:
     first_team: str
     """Where it was first routed (by the recipes then running): after recipe moves only."""
     ended_in: str
+    channel_id: str | None = None
+    """The channel it came from, as stored (an id)."""
+    channel_named: bool = True
+    """False when no name was found for ``channel_id`` (channel conditions see the id)."""
 
 
 @dataclass(frozen=True)
@@ -84,15 +89,19 @@ def replay(recipes: RecipeSet, tickets: list[StoredTicket]) -> list[Replayed]:
 
 
 def stored_tickets(
-    engine: Engine, since: datetime, channel_names: Mapping[str, str] | None = None
+    engine: Engine,
+    since: datetime,
+    channel_names: Mapping[str, str] | None = None,
+    config: Config | None = None,
 ) -> list[StoredTicket]:
     """Tickets created since ``since``, oldest first, rebuilt as they were when created.
 
-    ``channel_names`` maps channel ids to names (tickets store the id of the channel they
-    came from; recipes name channels).
+    Tickets store the id of the channel they came from; recipes name channels. Names are
+    found in the database (see :func:`known_channel_names`); ``channel_names`` (id to name)
+    overrides them.
     """
-    names = dict(channel_names or {})
     with Session(engine) as session:
+        names = {**known_channel_names(session, config), **(channel_names or {})}
         tickets = list(
             session.scalars(
                 select(Ticket).where(Ticket.created_at >= since).order_by(Ticket.created_at)
@@ -109,6 +118,29 @@ def stored_tickets(
         result = [_rebuilt(ticket, history.get(ticket.id, []), names) for ticket in tickets]
         session.rollback()
     return result
+
+
+def known_channel_names(session: Session, config: Config | None = None) -> dict[str, str]:
+    """Channel ids and names the database knows: the name each ticket's creation recorded
+    for its channel (every ticket from that channel then has it, older ones too), and the
+    triage channels of tickets, named by their team's ``triage_channel`` in ``config``."""
+    names: dict[str, str] = {}
+    if config is not None:
+        triage = {team.name: team.triage_channel for team in config.teams}
+        for channel, team in session.execute(
+            select(Ticket.triage_channel, Ticket.team)
+            .where(Ticket.triage_channel.is_not(None))
+            .distinct()
+        ):
+            if channel is not None and team in triage:
+                names[channel] = triage[team]
+    for data in session.scalars(
+        select(TimelineEvent.data).where(TimelineEvent.kind == "created").order_by(TimelineEvent.id)
+    ):
+        channel, name = (data or {}).get("channel"), (data or {}).get("channel_name")
+        if isinstance(channel, str) and isinstance(name, str) and name:
+            names[channel] = name  # the newest name wins (a channel may be renamed)
+    return names
 
 
 def _first(entries: list[TimelineEvent], kind: str) -> TimelineEvent | None:
@@ -130,9 +162,9 @@ def _rebuilt(
     created = _first(entries, "created")
     created_data: dict[str, Any] = created.data if created is not None else {}
     channel_id = ticket.origin_channel
-    channel = created_data.get("channel_name") or (
-        channel_names.get(channel_id, channel_id) if channel_id else None
-    )
+    name = channel_names.get(channel_id) if channel_id else None
+    name = name or created_data.get("channel_name")
+    channel = name or channel_id
     priority = priority_change.data.get("from") if priority_change else ticket.priority
     level = level_change.data.get("from") if level_change else ticket.level
     event = RecipeEvent(
@@ -149,7 +181,15 @@ def _rebuilt(
         requester_id=ticket.requester,
         ticket_key=ticket.key,
     )
-    return StoredTicket(ticket.key, event, filed_in, first_team, ticket.team)
+    return StoredTicket(
+        ticket.key,
+        event,
+        filed_in,
+        first_team,
+        ticket.team,
+        channel_id=channel_id,
+        channel_named=channel_id is None or bool(name),
+    )
 
 
 def _priority(value: object) -> Priority | None:

@@ -66,6 +66,7 @@ class Ticket(Base):
         Index("ix_tickets_team_status", "team", "status"),
         Index("ix_tickets_requester_status", "requester", "status"),
         Index("ix_tickets_created_at", "created_at"),
+        Index("ix_tickets_resolved_at", "resolved_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -95,6 +96,9 @@ class Ticket(Base):
     triage_channel: Mapped[str | None] = mapped_column(String(32))
     triage_ts: Mapped[str | None] = mapped_column(String(32))
     jira_key: Mapped[str | None] = mapped_column(String(32), unique=True)
+    jira_project: Mapped[str | None] = mapped_column(String(10))
+    """The Jira project the ticket's issue is (being) created in: a recipe's choice, else its
+    team's at the time; None while the ticket has no issue coming."""
     jira_updated: Mapped[datetime | None]
     """Jira's ``updated`` time of the newest issue state applied: older news is ignored."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -238,3 +242,21 @@ class SyncCursor(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     position: Mapped[datetime]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RecipeReplica(Base):
+    """A running Deskhand's answer to the last recipe reload request (``deskhand recipes
+    reload`` writes the request as the ``recipes.reload`` sync cursor)."""
+
+    __tablename__ = "recipe_replicas"
+
+    replica: Mapped[str] = mapped_column(String(128), primary_key=True)
+    """host:pid of the process."""
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    """When it last looked for a request: replicas not seen lately are not waited for."""
+    request_at: Mapped[datetime | None]
+    """The request it answered last (the cursor's position then); None: only its start."""
+    ok: Mapped[bool] = mapped_column(Boolean, default=True)
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    """"loaded N recipes from M files", or why the files were not loaded."""
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow)

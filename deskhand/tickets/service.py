@@ -3,7 +3,6 @@ event and the outbox rows that tell Slack (and later Jira) about it."""
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from deskhand.domain import IntakeKind, Origin, Priority, TicketStatus
 from deskhand.outbox import enqueue
-from deskhand.recipe_runner import FIELD_ACTIONS, Fields, RecipeRunner, ticket_event
+from deskhand.recipe_runner import RecipeRunner
 from deskhand.tickets import tracker_rows
 from deskhand.tickets.changes import (
     Applied,
@@ -24,23 +23,14 @@ from deskhand.tickets.changes import (
     SetStatus,
     apply,
 )
+from deskhand.tickets.recipe_hooks import RecipeHooks
 from deskhand.tickets.timeline import record
 from deskhand.tickets.views import TicketView
-from recipes.engine import Routing
-from recipes.events import RecipeEvent
 from recipes.schema import Trigger
 from storage.engine import writing
 from storage.models import Comment, Link, Team, Ticket, TimelineEvent
-from storage.types import utcnow
 
 TITLE_LIMIT = 120
-RECIPE_DEPTH = 2
-"""How deep recipes may set each other off: a person's change, then one recipe's change."""
-
-
-class _Depth(threading.local):
-    value = 0
-
 
 _REQUESTER_HEARS: dict[type, str] = {
     SetStatus: "status",
@@ -123,7 +113,7 @@ class TicketService:
         """``recipes``: routing recipes consulted for every new ticket (none: no routing)."""
         self.engine = engine
         self.recipes = recipes
-        self._recipe_depth = _Depth()
+        self._hooks = RecipeHooks(recipes, self.change_in) if recipes is not None else None
 
     # creation --------------------------------------------------------------------------------
 
@@ -161,11 +151,10 @@ class TicketService:
         return Created(row.id, row.key, new=False) if row is not None else None
 
     def _insert(self, session: Session, new: NewTicket) -> Created:
-        routing = self._route(new)
-        decided = Fields(new.team, new.service, new.priority, 1)
-        for decision in routing.actions if routing is not None else ():
-            if isinstance(decision.action, FIELD_ACTIONS):
-                decided.take(decision)
+        hooks = self._hooks
+        routing = hooks.route_new(new) if hooks is not None else None
+        decided = RecipeHooks.fields(new, routing)
+        chosen = RecipeHooks.jira_project(routing)
         number = session.execute(
             update(Team)
             .where(Team.name == decided.team)
@@ -175,6 +164,9 @@ class TicketService:
         if number is None:
             raise KeyError(f"unknown team {decided.team!r}")
         key = f"{number.key_prefix}-{number.next_number - 1}"
+        # The project the ticket's issue goes into (a recipe's choice, else its team's):
+        # remembered, so a retried create looks for the issue where it was made.
+        jira_project = chosen.project if chosen is not None else number.jira_project
         description = new.text
         if new.file_links:
             description += "\n\nFiles:\n" + "\n".join(f"- {link}" for link in new.file_links)
@@ -196,6 +188,7 @@ class TicketService:
             private_origin=new.private_origin,
             thread_channel=new.thread_channel,
             thread_ts=new.thread_ts,
+            jira_project=jira_project,
         )
         session.add(ticket)
         session.flush()
@@ -222,14 +215,16 @@ class TicketService:
                 "channel": new.origin_channel,
                 "ts": new.origin_ts,
                 "comments_from_thread": len(new.earlier_replies),
+                # channel names are what recipes match; replaying old tickets needs them
+                **({"channel_name": new.channel_name} if new.channel_name else {}),
             },
         )
         if new.ref is not None:
             session.add(
                 Link(ticket_id=ticket.id, system="deskhand", kind="request", external_id=new.ref)
             )
-        if routing is not None and self.recipes is not None:
-            self.recipes.record_routing(session, ticket, routing)
+        if hooks is not None and routing is not None:
+            hooks.record_new(session, ticket, routing)
         if new.confirmation is not None:
             enqueue(
                 session,
@@ -240,48 +235,14 @@ class TicketService:
                 key=f"ticket:{ticket.id}:confirmation",
             )
         sync_cards(session, ticket.id, reason="created")
-        if number.jira_project:  # the team works in Jira: the ticket gets an issue there
+        if jira_project is not None:  # the ticket gets an issue in Jira
             tracker_rows.create_issue(session, ticket.id)
             session.flush()
             for comment in ticket.comments:
                 tracker_rows.add_comment(session, ticket.id, comment.id, backlog=True)
-        if routing is not None and self.recipes is not None:
-            teams = list(session.scalars(select(Team.name)))
-            self.recipes.apply_effects(
-                session,
-                ticket,
-                [d for d in routing.actions if not isinstance(d.action, FIELD_ACTIONS)],
-                lambda change, actor, recipe, reason: self.change_in(
-                    session,
-                    ticket,
-                    change,
-                    actor=actor,
-                    origin=Origin.DESKHAND,
-                    teams=teams,
-                    recipe=recipe,
-                    reason=reason,
-                ),
-            )
+        if hooks is not None and routing is not None:
+            hooks.after_insert(session, ticket, routing)
         return Created(ticket.id, key, new=True)
-
-    def _route(self, new: NewTicket) -> Routing | None:
-        if self.recipes is None:
-            return None
-        return self.recipes.route(
-            RecipeEvent(
-                trigger=Trigger.TICKET_CREATED,
-                at=utcnow(),
-                text=f"{new.title}\n{new.text}" if new.title else new.text,
-                channel=new.channel_name,
-                team=new.team,
-                service=new.service,
-                priority=new.priority,
-                level=1,
-                status=TicketStatus.OPEN,
-                fields={str(k): str(v) for k, v in new.fields.items()},
-                requester_id=new.requester,
-            )
-        )
 
     # changes ---------------------------------------------------------------------------------
 
@@ -375,46 +336,9 @@ class TicketService:
         previous_status: TicketStatus | None = None,
     ) -> None:
         """Consult the recipes about ``trigger`` on ``ticket`` and carry out what they ask,
-        in the caller's transaction. ``text`` is what text conditions read (a comment's); by
-        default the ticket's title and description."""
-        if self.recipes is None or self._recipe_depth.value >= RECIPE_DEPTH:
-            return  # a recipe's change sets recipes off once more at most: no loops
-        event = ticket_event(
-            trigger,
-            ticket,
-            text=text if text is not None else f"{ticket.title}\n{ticket.description}",
-            channel=None,
-            previous_status=previous_status,
-        )
-        routing = self.recipes.route(event)
-        if not routing.actions and routing.notice is None:
-            return
-        teams = list(session.scalars(select(Team.name)))
-        self._recipe_depth.value += 1
-        try:
-            self._apply_routing(session, ticket, routing, teams)
-        finally:
-            self._recipe_depth.value -= 1
-
-    def _apply_routing(
-        self, session: Session, ticket: Ticket, routing: Routing, teams: list[str]
-    ) -> None:
-        assert self.recipes is not None
-        self.recipes.apply(
-            session,
-            ticket,
-            routing,
-            lambda change, actor, recipe, reason: self.change_in(
-                session,
-                ticket,
-                change,
-                actor=actor,
-                origin=Origin.DESKHAND,
-                teams=teams,
-                recipe=recipe,
-                reason=reason,
-            ),
-        )
+        in the caller's transaction (see :meth:`RecipeHooks.run`)."""
+        if self._hooks is not None:
+            self._hooks.run(session, ticket, trigger, text=text, previous_status=previous_status)
 
     # cards -----------------------------------------------------------------------------------
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from deskhand.config import Config
+from deskhand.config.schema import TeamJira
 from deskhand.outbox import enqueue
 from deskhand.sync_breaker import allow_comment_sync
 from deskhand.tickets.changes import Assign, Change, MoveTeam, SetPriority, SetStatus
@@ -21,6 +23,30 @@ TARGET = "jira"
 
 def works_in_jira(session: Session, team: str) -> bool:
     return session.scalar(select(Team.jira_project).where(Team.name == team)) is not None
+
+
+def in_jira(session: Session, ticket: Ticket) -> bool:
+    """Whether ``ticket`` has (or is getting) a Jira issue: its team works in Jira, or a
+    recipe chose a project for it, or it kept its issue when it moved to another team."""
+    if ticket.jira_project is not None or ticket.jira_key is not None:
+        return True
+    return works_in_jira(session, ticket.team)
+
+
+def issue_settings(config: Config, ticket: Ticket) -> TeamJira | None:
+    """The Jira settings (project, issue type, service desk) the ticket's issue goes by: those
+    of the team whose project the ticket remembers (its own team's first), else its team's."""
+    own = config.team(ticket.team).jira
+    if ticket.jira_project is None or (own is not None and own.project == ticket.jira_project):
+        return own
+    for team in config.teams:
+        if team.jira is not None and team.jira.project == ticket.jira_project:
+            return team.jira
+    # A project dropped from config.yaml since: its key, the first configured team's ways.
+    first = next((team.jira for team in config.teams if team.jira is not None), None)
+    if first is None:
+        return None
+    return first.model_copy(update={"project": ticket.jira_project})
 
 
 def create_issue(session: Session, ticket_id: int) -> None:
@@ -89,11 +115,14 @@ _FIELDS: dict[type, str] = {Assign: "assignee", SetStatus: "status", SetPriority
 
 def after_change(session: Session, ticket: Ticket, change: Change, *, reason: str) -> None:
     """The Jira rows for ``change``, just applied to ``ticket`` (not from Jira)."""
-    if not works_in_jira(session, ticket.team):
-        return
     if isinstance(change, MoveTeam):
-        if ticket.jira_key is None:  # moved into a team that works in Jira
-            create_issue(session, ticket.id)
+        if ticket.jira_project is None and ticket.jira_key is None:
+            project = session.scalar(select(Team.jira_project).where(Team.name == ticket.team))
+            if project is not None:  # moved into a team that works in Jira
+                ticket.jira_project = project
+                create_issue(session, ticket.id)
+        return
+    if not in_jira(session, ticket):
         return
     field = _FIELDS.get(type(change))
     if field is not None:

@@ -33,7 +33,7 @@ def test_a_good_reload_replaces_the_set(config: Config, tmp_path: Path) -> None:
     assert book.current is not before
     assert [recipe.name for recipe in book.current] == ["one", "two"]
     assert [recipe.name for recipe in before] == ["one"]  # the old set is never changed
-    assert result.message == "recipes reloaded: 2 in 1 files"
+    assert result.message == "loaded 2 recipes from 1 file"
 
 
 def test_the_first_load_raises(config: Config, tmp_path: Path) -> None:

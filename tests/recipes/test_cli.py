@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from deskhand.cli import app
+from deskhand.config import load_config
 from deskhand.recipes_cli import EXIT_BAD_INPUT
+from recipes.replay import known_channel_names
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.models import Team, Ticket, TimelineEvent
@@ -258,6 +260,62 @@ def test_replay_maps_channel_ids_to_names(replay_setup: tuple[Path, str]) -> Non
     _, out, _ = invoke(*base, "--channel-name", "C0HELP=help-it")
     printer = next(line for line in out.splitlines() if "IT-1" in line)
     assert "Routed to IT by `it-help-channel`: in #help-it" in printer
+
+
+def test_replay_finds_channel_names_in_the_database(replay_setup: tuple[Path, str]) -> None:
+    """A ticket made since names are stored names its channel for the older tickets from
+    there too; a triage channel is named by its team; --channel-name still overrides."""
+    recipes, url = replay_setup
+    config = str(recipes.parent / "config.yaml")
+    base = ["replay", "-c", config, "--database-url", url, "--all", str(recipes)]
+    _, out, _ = invoke(*base)
+    assert "No name known for channel C0HELP" in out
+    engine = make_engine(url)
+    with Session(engine) as session, session.begin():
+        newer = Ticket(
+            key="IT-4",
+            team="IT",
+            requester="U1",
+            title="Screen flickers",
+            origin_kind="reaction",
+            origin_channel="C0HELP",
+        )
+        from_triage = Ticket(
+            key="IT-5",
+            team="IT",
+            requester="U2",
+            title="Noted in triage",
+            origin_kind="reaction",
+            origin_channel="C0TRIAGE",
+            triage_channel="C0TRIAGE",
+        )
+        session.add_all([newer, from_triage])
+        session.flush()
+        session.add(
+            TimelineEvent(
+                ticket_id=newer.id,
+                actor="U1",
+                kind="created",
+                origin="slack",
+                data={"channel": "C0HELP", "channel_name": "help-it"},
+            )
+        )
+    engine.dispose()
+
+    code, out, err = invoke(*base)
+    assert (code, err) == (0, ""), err
+    assert "No name known" not in out
+    printer = next(line for line in out.splitlines() if "IT-1" in line)
+    assert "Routed to IT by `it-help-channel`: in #help-it" in printer
+    engine = make_engine(url)
+    with Session(engine) as session:
+        names = known_channel_names(session, load_config(config))
+    engine.dispose()
+    assert names == {"C0HELP": "help-it", "C0TRIAGE": "it-triage"}
+
+    _, out, _ = invoke(*base, "--channel-name", "C0HELP=help")
+    printer = next(line for line in out.splitlines() if "IT-1" in line)
+    assert "no route recipe fires" in printer
 
 
 def test_replay_refuses_a_missing_database_and_a_bad_since(tmp_path: Path) -> None:

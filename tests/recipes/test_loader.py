@@ -183,6 +183,19 @@ def test_jira_project_needs_a_jira_section(tmp_path: Path) -> None:
     ]
 
 
+def test_jira_project_must_be_a_configured_teams_project(config: Config) -> None:
+    text = (
+        "recipes:\n"
+        "  - name: a\n"
+        "    trigger: ticket.created\n"
+        "    actions: [{jira_project: IT}, {jira_project: ITX}]\n"
+    )
+    assert problems_of(text, config) == [
+        "r.yaml:4:50: recipes.0.actions.1.jira_project: no team's Jira project called 'ITX'; "
+        "did you mean 'IT'? (known: IT)"
+    ]
+
+
 def test_every_problem_of_a_file_is_reported_at_once(config: Config) -> None:
     text = (
         "recipes:\n"
