@@ -12,7 +12,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.http import EVENTS_PATH
-from bot.slack_port import ChannelPacer, SlackChatPort
+from bot.slack_pacing import POST, SlackPacer
+from bot.slack_port import SlackChatPort
 from deskhand.config import Config, parse_config
 from deskhand.config.schema import JiraFlavour
 from deskhand.wiring import Deskhand, build
@@ -248,7 +249,7 @@ class PacingProbe:
     """Records when Deskhand's own per-channel pacing held a post back.
 
     Deskhand paces ``chat.postMessage`` per channel before Slack would answer 429 (about one a
-    second), and the outbox relay then retries the row after the wait, at least a second. That
+    second), and the outbox relay then retries the row when its turn comes. That
     wait is a rate-limit wait, which the sync-lag goal leaves out; the probe wraps the pacer
     of the running Deskhand (reached through the outbox executor that posts Jira comments, the
     one place the benchmark can find its Slack port) to see it happen.
@@ -262,9 +263,9 @@ class PacingProbe:
         if self.pacer is not None:
             original = self.pacer.take
 
-            def take(channel: str) -> float:
-                wait = original(channel)
-                if wait:
+            def take(method: str, request: Hashable, *, channel: str | None = None) -> float:
+                wait = original(method, request, channel=channel)
+                if wait and method == POST and channel is not None:
                     with self._lock:
                         self.refusals.append((time.monotonic(), channel, wait))
                 return wait
@@ -295,7 +296,7 @@ class PacingProbe:
         return total
 
 
-def _pacer_of(deskhand: Deskhand) -> ChannelPacer | None:
+def _pacer_of(deskhand: Deskhand) -> SlackPacer | None:
     executor = deskhand.relay.executors.get("post_tracker_comment")
     chat = getattr(getattr(executor, "__self__", None), "chat", None)
     return chat.pacer if isinstance(chat, SlackChatPort) else None

@@ -3,8 +3,11 @@
 Slack's answers become the core's errors: 429 → RateLimitedError (with Retry-After), 5xx and
 connection failures → UnavailableError, a write that timed out → UnknownOutcomeError (the
 relay looks for the tagged message before trying again), other errors → RejectedError.
-Posting is paced per channel here (about one message a second, as Slack asks), so a burst
-for one channel waits its turn instead of collecting 429s and other channels keep flowing.
+
+Every call is paced here to Slack's published budget (:mod:`bot.slack_pacing`: per method by
+its tier, posts per channel): a call whose turn has not come is not made and raises
+PacedError with the seconds until its turn, so the relay or the inbox worker comes back for
+it then while other channels and methods keep flowing.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import threading
 import time
 import urllib.error
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from functools import partial
 from typing import Any
 
@@ -20,9 +23,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
+from bot.slack_pacing import SlackPacer
 from deskhand.ports import (
     ChannelInfo,
     ChatMessage,
+    PacedError,
     Person,
     RateLimitedError,
     RejectedError,
@@ -30,49 +35,37 @@ from deskhand.ports import (
     UnknownOutcomeError,
 )
 
-POSTS_PER_SECOND = 1.0
-POST_BURST = 2.0
-"""A burst a little under what Slack allows, as margin for the network's jitter."""
 PAGE = 200
 PERMALINKS_KEPT = 20_000
 PEOPLE_TTL = 600.0
 """Seconds a looked-up person is remembered: names and emails rarely change."""
-
-
-class ChannelPacer:
-    """A token bucket per channel: ``wait_for(channel)`` is 0 when a post may go now."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
-        self._lock = threading.Lock()
-        self._buckets: dict[str, tuple[float, float]] = {}
-
-    def take(self, channel: str) -> float:
-        """Take a token if there is one (0.0), else the seconds until there will be one."""
-        now = self.clock()
-        with self._lock:
-            tokens, updated = self._buckets.get(channel, (POST_BURST, now))
-            tokens = min(POST_BURST, tokens + (now - updated) * POSTS_PER_SECOND)
-            if tokens >= 1:
-                self._buckets[channel] = (tokens - 1, now)
-                return 0.0
-            self._buckets[channel] = (tokens, now)
-            return (1 - tokens) / POSTS_PER_SECOND
-
-    def pause(self, channel: str, seconds: float) -> None:
-        """Slack said wait: no tokens for this channel until then."""
-        with self._lock:
-            self._buckets[channel] = (-seconds * POSTS_PER_SECOND, self.clock())
+CHANNEL_TTL = 60.0
+"""Seconds a channel's ``conversations.info`` is remembered. What Deskhand reads there (name,
+privacy) changes rarely, but privacy decides what triage may see, so not for long; a call
+that finds the channel gone or closed to the bot forgets it at once."""
+CHANNELS_KEPT = 10_000
+CHANNEL_GONE = frozenset(
+    {"channel_not_found", "not_in_channel", "is_archived", "channel_is_archived"}
+)
+"""Errors of a call on a channel after which what is remembered about it is wrong."""
 
 
 class SlackChatPort:
-    def __init__(self, client: WebClient, *, pacer: ChannelPacer | None = None) -> None:
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        pacer: SlackPacer | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.client = client
-        self.pacer = pacer or ChannelPacer()
+        self.clock = clock
+        self.pacer = pacer or SlackPacer(clock)
         self._channel_ids: dict[str, str] = {}
         self._ids_lock = threading.Lock()
         self._people: dict[str, tuple[float, Person | None]] = {}
         self._permalinks: dict[tuple[str, str], str] = {}
+        self._channels: dict[str, tuple[float, ChannelInfo]] = {}
 
     # writes ----------------------------------------------------------------------------------
 
@@ -85,10 +78,11 @@ class SlackChatPort:
         thread_ts: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> str:
-        wait = self.pacer.take(channel)
-        if wait:
-            raise RateLimitedError(wait, f"pacing posts to {channel}")
+        tag = ((metadata or {}).get("event_payload") or {}).get("tag")
+        request = (channel, thread_ts, str(tag) if tag is not None else hash(text))
         response = self._call(
+            "chat.postMessage",
+            request,
             lambda: self.client.chat_postMessage(
                 channel=channel,
                 text=text,
@@ -114,39 +108,59 @@ class SlackChatPort:
         metadata: dict[str, Any] | None = None,
     ) -> None:
         self._call(
+            "chat.update",
+            (channel, ts),
             lambda: self.client.chat_update(
                 channel=channel, ts=ts, text=text, blocks=blocks, metadata=metadata
             ),
             write=True,
+            channel=channel,
         )
 
     def post_ephemeral(self, channel: str, user: str, text: str) -> None:
         self._call(
+            "chat.postEphemeral",
+            (channel, user, hash(text)),
             lambda: self.client.chat_postEphemeral(channel=channel, user=user, text=text),
             write=True,
+            channel=channel,
         )
 
     def open_dm(self, user: str) -> str:
-        response = self._call(partial(self.client.conversations_open, users=user))
+        response = self._call(
+            "conversations.open", user, partial(self.client.conversations_open, users=user)
+        )
         assert response is not None
         return str(response["channel"]["id"])
 
     def publish_home(self, user: str, view: dict[str, Any]) -> None:
-        self._call(partial(self.client.views_publish, user_id=user, view=view), write=True)
+        self._call(
+            "views.publish",
+            user,
+            partial(self.client.views_publish, user_id=user, view=view),
+            write=True,
+        )
 
     # reads -----------------------------------------------------------------------------------
 
     def message(self, channel: str, ts: str) -> ChatMessage | None:
         # reactions.get returns any one message, a thread reply too, by channel and ts.
         response = self._call(
+            "reactions.get",
+            (channel, ts),
             lambda: self.client.reactions_get(channel=channel, timestamp=ts, full=False),
+            channel=channel,
             missing=("message_not_found", "channel_not_found"),
         )
         return _message(channel, response["message"]) if response is not None else None
 
     def thread(self, channel: str, ts: str) -> list[ChatMessage]:
         pages = self._pages(
-            self.client.conversations_replies, channel=channel, ts=ts, include_all_metadata=True
+            "conversations.replies",
+            self.client.conversations_replies,
+            channel=channel,
+            ts=ts,
+            include_all_metadata=True,
         )
         return [_message(channel, m) for page in pages for m in page["messages"]]
 
@@ -155,12 +169,15 @@ class SlackChatPort:
             candidates = self.thread(channel, thread_ts)
         else:
             response = self._call(
+                "conversations.history",
+                channel,
                 partial(
                     self.client.conversations_history,
                     channel=channel,
                     limit=PAGE,
                     include_all_metadata=True,
-                )
+                ),
+                channel=channel,
             )
             assert response is not None
             candidates = [_message(channel, m) for m in response["messages"]]
@@ -171,10 +188,34 @@ class SlackChatPort:
         return None
 
     def channel(self, channel: str) -> ChannelInfo | None:
+        """The channel's name and privacy; remembered for ``CHANNEL_TTL`` (every reaction in
+        a storm asks about its channel). A channel not found is not remembered: the bot may
+        be invited any moment."""
+        with self._ids_lock:
+            entry = self._channels.get(channel)
+        if entry is not None and self.clock() - entry[0] <= CHANNEL_TTL:
+            return entry[1]
         response = self._call(
-            lambda: self.client.conversations_info(channel=channel), missing=("channel_not_found",)
+            "conversations.info",
+            channel,
+            lambda: self.client.conversations_info(channel=channel),
+            missing=("channel_not_found",),
         )
-        return _channel(response["channel"]) if response is not None else None
+        if response is None:
+            self.forget_channel(channel)
+            return None
+        info = _channel(response["channel"])
+        with self._ids_lock:
+            self._channels.pop(channel, None)
+            if len(self._channels) >= CHANNELS_KEPT:
+                self._channels.pop(next(iter(self._channels)))  # the oldest
+            self._channels[channel] = (self.clock(), info)
+        return info
+
+    def forget_channel(self, channel: str) -> None:
+        """Drop what is remembered about ``channel`` (renamed, made private, bot removed)."""
+        with self._ids_lock:
+            self._channels.pop(channel, None)
 
     def channel_id(self, name: str) -> str | None:
         name = name.lstrip("#")
@@ -182,6 +223,7 @@ class SlackChatPort:
             if name in self._channel_ids:
                 return self._channel_ids[name]
         pages = self._pages(
+            "conversations.list",
             self.client.conversations_list,
             types="public_channel,private_channel",
             exclude_archived=True,
@@ -192,7 +234,9 @@ class SlackChatPort:
         return ids.get(name)
 
     def members(self, channel: str) -> set[str]:
-        pages = self._pages(self.client.conversations_members, channel=channel)
+        pages = self._pages(
+            "conversations.members", self.client.conversations_members, channel=channel
+        )
         return {member for page in pages for member in page["members"]}
 
     def permalink(self, channel: str, ts: str) -> str | None:
@@ -203,6 +247,8 @@ class SlackChatPort:
         if known is not None:
             return known
         response = self._call(
+            "chat.getPermalink",
+            (channel, ts),
             lambda: self.client.chat_getPermalink(channel=channel, message_ts=ts),
             missing=("message_not_found", "channel_not_found"),
         )
@@ -223,7 +269,10 @@ class SlackChatPort:
         if cached is not None:
             return cached[1]
         response = self._call(
-            lambda: self.client.users_info(user=user), missing=("user_not_found",)
+            "users.info",
+            user,
+            lambda: self.client.users_info(user=user),
+            missing=("user_not_found",),
         )
         found = _person(response["user"]) if response is not None else None
         self._remember(key, found)
@@ -235,7 +284,10 @@ class SlackChatPort:
         if cached is not None:
             return cached[1].id if cached[1] is not None else None
         response = self._call(
-            lambda: self.client.users_lookupByEmail(email=email), missing=("users_not_found",)
+            "users.lookupByEmail",
+            key,
+            lambda: self.client.users_lookupByEmail(email=email),
+            missing=("users_not_found",),
         )
         found = _person(response["user"]) if response is not None else None
         self._remember(key, found)
@@ -244,23 +296,29 @@ class SlackChatPort:
     def _remembered(self, key: str) -> tuple[float, Person | None] | None:
         with self._ids_lock:
             entry = self._people.get(key)
-        if entry is None or time.monotonic() - entry[0] > PEOPLE_TTL:
+        if entry is None or self.clock() - entry[0] > PEOPLE_TTL:
             return None
         return entry
 
     def _remember(self, key: str, person: Person | None) -> None:
         with self._ids_lock:
-            self._people[key] = (time.monotonic(), person)
+            self._people[key] = (self.clock(), person)
 
-    # errors ----------------------------------------------------------------------------------
+    # pacing and errors -----------------------------------------------------------------------
 
     def _pages(
-        self, method: Callable[..., SlackResponse], **arguments: Any
+        self, method: str, call: Callable[..., SlackResponse], **arguments: Any
     ) -> Iterator[SlackResponse]:
-        """Every page of a cursor-paginated read."""
+        """Every page of a cursor-paginated read, each page paced as one call."""
         cursor: str | None = None
+        named = tuple(sorted((k, str(v)) for k, v in arguments.items()))
         while True:
-            response = self._call(partial(method, limit=PAGE, cursor=cursor, **arguments))
+            response = self._call(
+                method,
+                (named, cursor),
+                partial(call, limit=PAGE, cursor=cursor, **arguments),
+                channel=arguments.get("channel"),
+            )
             assert response is not None
             yield response
             cursor = (response.get("response_metadata") or {}).get("next_cursor")
@@ -269,14 +327,22 @@ class SlackChatPort:
 
     def _call(
         self,
+        method: str,
+        request: Hashable,
         call: Callable[[], SlackResponse],
         *,
         write: bool = False,
         channel: str | None = None,
         missing: tuple[str, ...] = (),
     ) -> SlackResponse | None:
-        """Make one Web API call, turning Slack's failures into the core's errors; an error
-        code in ``missing`` means "not there" and gives None."""
+        """Make one Web API call when its turn comes, turning Slack's failures into the core's
+        errors; an error code in ``missing`` means "not there" and gives None. ``request``
+        names the call for the pacer: asked again, the same request gets the turn held for
+        it. ``channel`` is the channel the call is about (posts are paced per channel; an
+        error saying the channel is gone forgets what is remembered about it)."""
+        wait = self.pacer.take(method, (method, request), channel=channel)
+        if wait:
+            raise PacedError(wait, f"pacing {method}", service="slack")
         try:
             return call()
         except SlackApiError as exc:
@@ -284,11 +350,12 @@ class SlackChatPort:
             code = str(exc.response.get("error", ""))
             if status == 429:
                 retry_after = float(exc.response.headers.get("Retry-After", "1"))
-                if channel is not None:
-                    self.pacer.pause(channel, retry_after)
-                raise RateLimitedError(retry_after, code) from exc
+                self.pacer.pause(method, retry_after, channel=channel)
+                raise RateLimitedError(retry_after, code, service="slack") from exc
             if status >= 500:
                 raise UnavailableError(f"Slack answered {status}") from exc
+            if channel is not None and code in CHANNEL_GONE:
+                self.forget_channel(channel)
             if code in missing:
                 return None
             raise RejectedError(code or f"http_{status}") from exc

@@ -9,13 +9,18 @@ of different tickets never wait for each other.
 Failures, by the core's errors (:mod:`deskhand.ports`):
 
 - ``RateLimitedError``: the service asks us to wait. The row is due again after Retry-After
-  and the attempt does not count toward ``max_attempts``: the service did not fail, it asked
-  for patience. Patience is bounded too: once a row has waited ``rate_limit_patience`` in all
-  on Retry-Afters (each counted as at least a second) with no counted attempt in between, the
-  next 429 makes it a dead letter, so a service that always says 429 still ends. For a target
-  whose limits are per account (Jira), every row of the target waits: the relay pauses the
-  whole target. Slack's limits are per method and channel and its port paces channels itself,
-  so a Slack 429 only delays that row (and the rows of its ticket queued behind it).
+  (at least a second: Retry-After comes in whole seconds) and the attempt does not count
+  toward ``max_attempts``: the service did not fail, it asked for patience. Patience is
+  bounded too: once a row has waited ``rate_limit_patience`` in all on Retry-Afters (each
+  counted as at least a second) with no counted attempt in between, the next 429 makes it a
+  dead letter, so a service that always says 429 still ends. For a target whose limits are
+  per account (Jira), every row of the target waits: the relay pauses the whole target, for
+  that service's own 429s (a Slack 429 met while carrying out a Jira row says nothing about
+  Jira). Slack's limits are per method and channel and its port paces its calls itself, so
+  a Slack 429 only delays that row (and the rows of its ticket queued behind it).
+- ``PacedError`` (a ``RateLimitedError`` raised before anything was sent: the port's own
+  pacing says when the call's turn comes): the row is due again exactly then, under a second
+  too, and nothing else is paused; otherwise it is a rate-limited try like any other.
 - ``RejectedError``: retrying cannot help: a dead letter at once.
 - ``UnknownOutcomeError``: the write may have happened. Counted; from then on every attempt of
   the row is told so (``OutboxTask.maybe_done``) and looks for its effect before redoing it.
@@ -49,7 +54,13 @@ from sqlalchemy.orm import Session, aliased
 
 from deskhand.domain import Origin
 from deskhand.inbox import backoff
-from deskhand.ports import RateLimitedError, RejectedError, UnavailableError, UnknownOutcomeError
+from deskhand.ports import (
+    PacedError,
+    RateLimitedError,
+    RejectedError,
+    UnavailableError,
+    UnknownOutcomeError,
+)
 from deskhand.tickets.timeline import record
 from storage.claims import claim, complete
 from storage.engine import write_turn, writing
@@ -302,7 +313,8 @@ class OutboxRelay:
         complete(self.engine, OutboxRow, row.id, self.owner, result=result, done_at=utcnow())
 
     def _rate_limited(self, row: OutboxRow, note: RowNote, exc: RateLimitedError) -> None:
-        wait = max(exc.retry_after, 1.0)
+        paced = isinstance(exc, PacedError)
+        wait = max(exc.retry_after, 0.0) if paced else max(exc.retry_after, 1.0)
         failed = replace(
             note,
             error=str(exc),
@@ -313,7 +325,7 @@ class OutboxRelay:
             self._bury(row, failed)
             return
         until = self.clock() + timedelta(seconds=wait)
-        if row.target in self.account_wide:
+        if not paced and row.target in self.account_wide and exc.service in (None, row.target):
             self._pause(row.target, until)
         self._give_back(row, next_at=until, note=failed)
 

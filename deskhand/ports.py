@@ -3,7 +3,8 @@
 Errors are the core's own, so the relays can decide on retries without knowing a vendor:
 ``RateLimitedError`` (wait ``retry_after`` seconds), ``UnavailableError`` (transient: retry with
 backoff), ``UnknownOutcomeError`` (the write may have happened: look it up before retrying) and
-``RejectedError`` (permanent: retrying cannot help).
+``RejectedError`` (permanent: retrying cannot help). ``PacedError`` is a ``RateLimitedError``
+raised before the call was made: the port's own pacing asks to come back in ``retry_after``.
 """
 
 from __future__ import annotations
@@ -17,9 +18,22 @@ class PortError(Exception):
 
 
 class RateLimitedError(PortError):
-    def __init__(self, retry_after: float, detail: str = "") -> None:
+    """The service asks us to wait ``retry_after`` seconds.
+
+    ``service`` names the service that said so, where the port knows it ("slack", "jira"): a
+    relay that pauses a whole target for its account-wide limits pauses it only for its own
+    service's answers (a Slack 429 met while carrying out a Jira row is not Jira's limit).
+    """
+
+    def __init__(self, retry_after: float, detail: str = "", *, service: str | None = None) -> None:
         super().__init__(f"rate limited for {retry_after:g} s {detail}".strip())
         self.retry_after = retry_after
+        self.service = service
+
+
+class PacedError(RateLimitedError):
+    """Not sent: the port paces its calls to the service's budget, and this one's turn comes
+    in ``retry_after`` seconds (it may be well under a second). Nothing was attempted."""
 
 
 class UnavailableError(PortError):

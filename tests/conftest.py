@@ -43,14 +43,20 @@ def jira_flavour() -> str:
 
 
 @pytest.fixture
-def sandbox_world(shared_testdata: Path, jira_flavour: str) -> Iterator[SandboxWorld]:
+def sandbox_world(
+    shared_testdata: Path, jira_flavour: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SandboxWorld]:
     """Slack and Jira stand-ins, seeded; at teardown, every request the app sent them must be
-    one Slack or Atlassian documents (see tests/contracts/recorder.py)."""
+    one Slack or Atlassian documents (see tests/contracts/recorder.py). The sandbox's clock,
+    and with it Slack's rate limits, runs 100x fast; Deskhand's Slack pacing keeps step."""
+    from bot import slack_pacing
     from tests.contracts.recorder import undocumented_requests
     from tests.contracts.slack import SlackContract
 
     layout = Layout(jira_flavour="server" if jira_flavour == "server" else "cloud")
-    with SandboxWorld(layout, clock=Clock(speed=100)) as world:
+    speed = 100.0
+    monkeypatch.setattr(slack_pacing, "SPEED", speed)
+    with SandboxWorld(layout, clock=Clock(speed=speed)) as world:
         yield world
     problems = undocumented_requests(world, SlackContract(shared_testdata))
     assert problems == [], "the app sent undocumented requests:\n" + "\n".join(problems)

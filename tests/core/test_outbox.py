@@ -24,7 +24,13 @@ from deskhand.outbox import (
     RowNote,
     enqueue,
 )
-from deskhand.ports import RateLimitedError, RejectedError, UnavailableError, UnknownOutcomeError
+from deskhand.ports import (
+    PacedError,
+    RateLimitedError,
+    RejectedError,
+    UnavailableError,
+    UnknownOutcomeError,
+)
 from storage.engine import writing
 from storage.models import OutboxRow, Team, Ticket, TimelineEvent
 from storage.types import utcnow
@@ -282,6 +288,70 @@ def test_a_slack_429_delays_only_that_row(migrated_engine: Engine, clock: Clock)
     assert slack.calls[-1].at >= start + timedelta(seconds=30)
     assert slack.calls[-1].attempts == 2  # the executor sees its second try...
     assert rows(migrated_engine, ticket_id=first)[0].attempts == 1  # ...counted as one
+
+
+def test_a_paced_row_runs_again_when_its_turn_comes_even_under_a_second(
+    migrated_engine: Engine, clock: Clock
+) -> None:
+    first, second = new_ticket(migrated_engine, 1), new_ticket(migrated_engine, 2)
+    start = clock()
+    slack = FakeService(
+        clock,
+        lambda task, now: (
+            PacedError(0.3, "pacing chat.update", service="slack")
+            if task.ticket_id == first and now == start
+            else RateLimitedError(0.3, "ratelimited", service="slack")
+            if task.ticket_id == second and now == start
+            else None
+        ),
+    )
+    add_row(migrated_engine, first, "slack", "update", 0)
+    add_row(migrated_engine, second, "slack", "update", 0)
+    relay = relay_for(migrated_engine, clock, {"update": slack})
+    while relay.run_once():
+        pass
+    paced, limited = rows(migrated_engine)
+    assert paced.next_attempt_at == start + timedelta(seconds=0.3)  # the pacer's time
+    assert limited.next_attempt_at == start + timedelta(seconds=1)  # Slack's: a second at least
+    clock.advance(0.29)
+    assert relay.run_once() == 0
+    clock.advance(0.01)
+    assert relay.run_once() == 1
+    assert slack.done() == [(first, 0)]
+    assert rows(migrated_engine, ticket_id=first)[0].attempts == 1  # the wait was not counted
+    assert relay.paused_until("slack") is None
+    clock.advance(0.7)
+    run_until_idle(relay, clock)
+    assert slack.done() == [(first, 0), (second, 0)]
+
+
+def test_only_jiras_own_429_pauses_jira(migrated_engine: Engine, clock: Clock) -> None:
+    """A Jira row that meets Slack's limit or its pacing (a name looked up for the comment)
+    waits alone; Jira's own 429 (or one whose service is not named) holds every Jira row."""
+    tickets = [new_ticket(migrated_engine, n) for n in (1, 2, 3, 4)]
+    start = clock()
+    errors: dict[int, Exception] = {
+        tickets[0]: RateLimitedError(5, "ratelimited", service="slack"),
+        tickets[1]: PacedError(0.5, "pacing users.info", service="slack"),
+    }
+    jira = FakeService(
+        clock, lambda task, now: errors.get(task.ticket_id or 0) if now == start else None
+    )
+    for ticket in tickets[:3]:
+        add_row(migrated_engine, ticket, "jira", "jira_write", 0)
+    relay = relay_for(migrated_engine, clock, {"jira_write": jira})
+    while relay.run_once():
+        pass
+    assert relay.paused_until("jira") is None
+    assert jira.done() == [(tickets[2], 0)]
+
+    errors[tickets[3]] = RateLimitedError(7, "jira-burst-based", service="jira")
+    add_row(migrated_engine, tickets[3], "jira", "jira_write", 0)
+    while relay.run_once():
+        pass
+    assert relay.paused_until("jira") == start + timedelta(seconds=7)
+    run_until_idle(relay, clock)
+    assert sorted(jira.done()) == sorted((ticket, 0) for ticket in tickets)
 
 
 def test_a_service_that_always_says_429_ends_in_a_dead_letter(
