@@ -82,8 +82,8 @@ GAP = 0.4
 """Seconds between measured actions (the two directions alternate). Each measured ticket gets
 one every 4 s, 15 a minute: under the loop breaker's 20 comments a minute per ticket
 (``deskhand.sync_breaker``), which would otherwise stop syncing it."""
-RELAY_MIN_RETRY = 1.0
-"""The outbox retries a rate-limited row after the wait asked, at least a second."""
+RELAY_MIN_RETRY = 0.0
+"""The outbox retries a paced row exactly when its turn comes (no minimum wait)."""
 
 
 @dataclass(frozen=True)
