@@ -51,7 +51,7 @@ from bench.ingest import measure as measure_http
 from bench.scale_databases import Database, databases
 from bench.scale_queries import FLOOR, PROPOSED_INDEXES, QUERIES, DashboardQuery
 from bench.scale_seed import TEAMS
-from bot.http import EVENTS_PATH, flask_app
+from bot.http import flask_app
 from deskhand.config import Config, parse_config
 from deskhand.events import ReactionAdded
 from deskhand.inbox import Delivery, Inbox
@@ -117,7 +117,7 @@ def http_rate(
         swept.wait(timeout=120)
         with LoopbackServer(flask_app(deskhand.app)) as server:
             result = measure_http(
-                f"{server.url}{EVENTS_PATH}",
+                server.port,
                 world.slack.signing_secret,
                 world.slack.workspace.team_id,
                 seconds,

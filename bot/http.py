@@ -8,13 +8,20 @@ from flask import Flask, request
 from slack_bolt import App
 from slack_bolt.adapter.flask import SlackRequestHandler
 
-EVENTS_PATH = "/slack/events"
+from bot.app import EVENTS_PATH
+from bot.events_ingest import fast_path_for
+
+__all__ = ["EVENTS_PATH", "flask_app"]
 
 
 def flask_app(app: App) -> Flask:
-    """A WSGI app that hands Slack's deliveries (events, interactions, commands) to ``app``."""
+    """A WSGI app that hands Slack's deliveries (events, interactions, commands) to ``app``,
+    event deliveries by way of its fast path when it has one (see :mod:`bot.events_ingest`)."""
     web = Flask("deskhand")
     handler = SlackRequestHandler(app)
+    ingest = fast_path_for(app)
+    if ingest is not None:
+        web.wsgi_app = ingest.wrap(web.wsgi_app)  # type: ignore[method-assign, assignment]
 
     @web.post(EVENTS_PATH)
     def slack_events() -> Any:

@@ -1,4 +1,4 @@
-"""Events API listeners: parse into a core event, store it in the inbox, and let Bolt ack.
+"""Events API deliveries: parse into core events, store them in the inbox, and ack.
 
 Nothing else happens before the ack: the inbox worker does the work, so a slow Slack or
 database never delays the ack and a crash after the ack loses nothing.
@@ -15,47 +15,80 @@ from bot.listeners.messages_intake import message_intake_event
 from deskhand.events import HomeOpened, ReactionAdded, ThreadReply, ThreadReplyChanged
 from deskhand.inbox import Delivery, Inbox
 
+LISTENED = ("reaction_added", "message", "app_home_opened", "member_joined_channel")
+"""The event types the app subscribes to; ``member_joined_channel`` is only acked (agent
+lists refresh on their own schedule)."""
+
 
 def register(app: App, inbox: Inbox, wake: Callable[[], None]) -> None:
-    @app.event("reaction_added")
-    def on_reaction(body: dict[str, Any], event: dict[str, Any]) -> None:
-        item = event.get("item") or {}
-        if item.get("type") != "message":
-            return  # a reaction on a file or a file comment: not a request
-        reaction = ReactionAdded(
-            user=str(event["user"]),
-            emoji=str(event["reaction"]),
-            channel=str(item["channel"]),
-            ts=str(item["ts"]),
-            item_user=event.get("item_user"),
-        )
-        if inbox.store(Delivery("slack", str(body["event_id"]), reaction.KIND, reaction.payload())):
+    """Bolt listeners for the events API (Socket Mode, and HTTP bodies the fast path in
+    :mod:`bot.events_ingest` hands on); both store what :func:`deliveries` makes."""
+
+    def on_event(body: dict[str, Any]) -> None:
+        store_all(inbox, wake, deliveries(body))
+
+    for event_type in LISTENED:
+        app.event(event_type)(on_event)
+
+
+def store_all(inbox: Inbox, wake: Callable[[], None], items: list[Delivery]) -> None:
+    """Store ``items`` in order and wake the workers if any was new. An
+    :class:`InboxUnavailableError` goes up (the delivery is refused, Slack retries; what
+    was stored before it is found again by its key)."""
+    stored = False
+    try:
+        for item in items:
+            stored = inbox.store(item) or stored
+    finally:
+        if stored:
             wake()
 
-    @app.event("message")
-    def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
-        intake = message_intake_event(body, event)  # DMs to the bot, auto-ticket channels
-        if intake is not None and inbox.store(
-            Delivery("slack", f"{body['event_id']}:intake", intake.KIND, intake.payload())
-        ):
-            wake()
-        reply = thread_reply(event) or thread_reply_change(event)
-        if reply is not None and inbox.store(
-            Delivery("slack", str(body["event_id"]), reply.KIND, reply.payload())
-        ):
-            wake()
 
-    @app.event("app_home_opened")
-    def on_home_opened(body: dict[str, Any], event: dict[str, Any]) -> None:
-        if event.get("tab", "home") != "home":
-            return
-        opened = HomeOpened(user=str(event["user"]))
-        if inbox.store(Delivery("slack", str(body["event_id"]), opened.KIND, opened.payload())):
-            wake()
+def deliveries(body: dict[str, Any]) -> list[Delivery]:
+    """What an ``event_callback`` body puts in the inbox: nothing for the events that ask for
+    no work, e.g. a reaction on a file, a bot's post, a join."""
+    event: dict[str, Any] = body["event"]
+    make = _MAKERS.get(str(event.get("type")))
+    return make(body, event) if make is not None else []
 
-    @app.event("member_joined_channel")
-    def on_member_joined(body: dict[str, Any]) -> None:
-        """Acked; agent lists refresh on their own schedule."""
+
+def _reaction(body: dict[str, Any], event: dict[str, Any]) -> list[Delivery]:
+    item = event.get("item") or {}
+    if item.get("type") != "message":
+        return []  # a reaction on a file or a file comment: not a request
+    reaction = ReactionAdded(
+        user=str(event["user"]),
+        emoji=str(event["reaction"]),
+        channel=str(item["channel"]),
+        ts=str(item["ts"]),
+        item_user=event.get("item_user"),
+    )
+    return [Delivery("slack", str(body["event_id"]), reaction.KIND, reaction.payload())]
+
+
+def _message(body: dict[str, Any], event: dict[str, Any]) -> list[Delivery]:
+    found: list[Delivery] = []
+    intake = message_intake_event(body, event)  # DMs to the bot, auto-ticket channels
+    if intake is not None:
+        found.append(Delivery("slack", f"{body['event_id']}:intake", intake.KIND, intake.payload()))
+    reply = thread_reply(event) or thread_reply_change(event)
+    if reply is not None:
+        found.append(Delivery("slack", str(body["event_id"]), reply.KIND, reply.payload()))
+    return found
+
+
+def _home_opened(body: dict[str, Any], event: dict[str, Any]) -> list[Delivery]:
+    if event.get("tab", "home") != "home":
+        return []
+    opened = HomeOpened(user=str(event["user"]))
+    return [Delivery("slack", str(body["event_id"]), opened.KIND, opened.payload())]
+
+
+_MAKERS: dict[str, Callable[[dict[str, Any], dict[str, Any]], list[Delivery]]] = {
+    "reaction_added": _reaction,
+    "message": _message,
+    "app_home_opened": _home_opened,
+}
 
 
 HUMAN_SUBTYPES = (None, "file_share", "thread_broadcast")
