@@ -175,11 +175,7 @@ def test_a_hundred_alternating_human_comments_make_a_hundred_on_each_side(
     it gets the same factor here, or the 50 posts alone would take 50 real seconds (the
     pacing itself is tested in test_storm.py).
     """
-    monkeypatch.setattr(
-        slack_pacing,
-        "POSTS_PER_SECOND",
-        slack_pacing.POSTS_PER_SECOND * sandbox_world.clock.speed,
-    )
+    monkeypatch.setattr(slack_pacing, "SPEED", sandbox_world.clock.speed)
     ws = sandbox_world.slack.workspace
     ws.add_channel("hr-triage", private=True, members=[ws.bot])
     options = delivery_options(delivery)
