@@ -14,10 +14,13 @@ Failures, by the core's errors (:mod:`deskhand.ports`):
   bounded too: once a row has waited ``rate_limit_patience`` in all on Retry-Afters (each
   counted as at least a second) with no counted attempt in between, the next 429 makes it a
   dead letter, so a service that always says 429 still ends. For a target whose limits are
-  per account (Jira), every row of the target waits: the relay pauses the whole target, for
-  that service's own 429s (a Slack 429 met while carrying out a Jira row says nothing about
-  Jira). Slack's limits are per method and channel and its port paces its calls itself, so
-  a Slack 429 only delays that row (and the rows of its ticket queued behind it).
+  per account (Jira), the relay holds back what the limit covers, for that service's own
+  429s (a Slack 429 met while carrying out a Jira row says nothing about Jira): the whole
+  target for an account's limit (or a 429 that does not say), the rows of the same action
+  for one endpoint's (Jira Cloud's burst limit), and only the row and its ticket's rows
+  behind it for one issue's (Jira Cloud's write limit per issue). Slack's limits are per
+  method and channel and its port paces its calls itself, so a Slack 429 only delays that
+  row (and the rows of its ticket queued behind it).
 - ``PacedError`` (a ``RateLimitedError`` raised before anything was sent: the port's own
   pacing says when the call's turn comes): the row is due again exactly then, under a second
   too, and nothing else is paused; otherwise it is a rate-limited try like any other.
@@ -47,7 +50,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, exists, func, select, update
+from sqlalchemy import ColumnElement, Engine, and_, exists, func, not_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
@@ -224,53 +227,67 @@ class OutboxRelay:
         self.retry_delay = retry_delay
         self.clock = clock
         self._lock = threading.Lock()
-        self._pauses: dict[str, datetime] = {}
+        self._pauses: dict[tuple[str, str | None], datetime] = {}
+        """(target, None): the whole target is held; (target, action): that action's rows."""
 
     # pauses ----------------------------------------------------------------------------------
 
-    def paused_until(self, target: str) -> datetime | None:
-        """When ``target`` may be called again, if it is paused now."""
+    def paused_until(self, target: str, action: str | None = None) -> datetime | None:
+        """When rows of ``target`` (of ``action``, if given: a pause of that action's endpoint
+        alone holds them too) may run again, if they are held now."""
+        now = self.clock()
         with self._lock:
-            until = self._pauses.get(target)
-        return until if until is not None and until > self.clock() else None
+            held = [
+                until
+                for (paused, only), until in self._pauses.items()
+                if paused == target and only in (None, action) and until > now
+            ]
+        return max(held, default=None)
 
-    def _pause(self, target: str, until: datetime) -> None:
-        """Hold every row of ``target`` back until ``until``: in this process (rows added
-        meanwhile too) and in the database (for other replicas, and across a restart)."""
+    def _pause(self, target: str, until: datetime, *, action: str | None = None) -> None:
+        """Hold every row of ``target`` (or of its ``action`` alone) back until ``until``: in
+        this process (rows added meanwhile too) and in the database (for other replicas, and
+        across a restart)."""
         with self._lock:
-            if self._pauses.get(target, until) > until:
+            if self._pauses.get((target, action), until) > until:
                 return
-            self._pauses[target] = until
-        log.warning("outbox: %s paused until %s", target, until.isoformat())
-        statement = (
-            update(OutboxRow)
-            .where(
-                OutboxRow.target == target,
-                OutboxRow.status == "pending",
-                OutboxRow.next_attempt_at < until,
-            )
-            .values(next_attempt_at=until)
-        )
+            self._pauses[(target, action)] = until
+        what = target if action is None else f"{target} {action}"
+        log.warning("outbox: %s paused until %s", what, until.isoformat())
+        held = [
+            OutboxRow.target == target,
+            OutboxRow.status == "pending",
+            OutboxRow.next_attempt_at < until,
+        ]
+        if action is not None:
+            held.append(OutboxRow.action == action)
+        statement = update(OutboxRow).where(*held).values(next_attempt_at=until)
         with write_turn(self.engine), Session(self.engine) as session, session.begin():
             session.execute(statement)
 
-    def _paused_targets(self, now: datetime) -> list[str]:
+    def _held_back(self, now: datetime) -> list[ColumnElement[bool]]:
+        """Conditions that leave out the rows held by a pause now."""
         with self._lock:
-            return sorted(target for target, until in self._pauses.items() if until > now)
+            paused = sorted((key for key, until in self._pauses.items() if until > now), key=str)
+        targets = [target for target, action in paused if action is None]
+        held: list[ColumnElement[bool]] = [OutboxRow.target.not_in(targets)] if targets else []
+        held.extend(
+            not_(and_(OutboxRow.target == target, OutboxRow.action == action))
+            for target, action in paused
+            if action is not None and target not in targets
+        )
+        return held
 
     # the relay -------------------------------------------------------------------------------
 
     def run_once(self, limit: int = 20) -> int:
         now = self.clock()
-        extra = [_in_order()]
-        paused = self._paused_targets(now)
-        if paused:
-            extra.append(OutboxRow.target.not_in(paused))
+        extra = [_in_order(), *self._held_back(now)]
         rows = claim(
             self.engine, OutboxRow, self.owner, lease=LEASE, limit=limit, now=now, extra=extra
         )
         for row in rows:
-            until = self.paused_until(row.target)
+            until = self.paused_until(row.target, row.action)
             if until is not None:  # paused by an earlier row of this batch: not attempted
                 self._give_back(row, next_at=until, note=None)
                 continue
@@ -326,7 +343,12 @@ class OutboxRelay:
             return
         until = self.clock() + timedelta(seconds=wait)
         if not paced and row.target in self.account_wide and exc.service in (None, row.target):
-            self._pause(row.target, until)
+            if exc.scope == "account":
+                self._pause(row.target, until)
+            elif exc.scope == "endpoint":
+                self._pause(row.target, until, action=row.action)
+            # "subject": only writes to the one issue wait, which are this row and the rows of
+            # its ticket behind it (per-ticket order holds those already).
         self._give_back(row, next_at=until, note=failed)
 
     def _failed(self, row: OutboxRow, note: RowNote) -> datetime | None:

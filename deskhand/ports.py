@@ -10,11 +10,17 @@ raised before the call was made: the port's own pacing asks to come back in ``re
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 
 class PortError(Exception):
     """A failure talking to Slack or Jira."""
+
+
+RateLimitScope = Literal["account", "endpoint", "subject"]
+"""What a rate limit covers: every call to the service ("account"), calls to the one endpoint
+that answered ("endpoint"), or writes to the one thing written to, such as an issue
+("subject")."""
 
 
 class RateLimitedError(PortError):
@@ -23,12 +29,22 @@ class RateLimitedError(PortError):
     ``service`` names the service that said so, where the port knows it ("slack", "jira"): a
     relay that pauses a whole target for its account-wide limits pauses it only for its own
     service's answers (a Slack 429 met while carrying out a Jira row is not Jira's limit).
+    ``scope`` says which of the service's limits it was, where the service tells (Jira Cloud
+    names it in ``RateLimit-Reason``); without word, the whole account's.
     """
 
-    def __init__(self, retry_after: float, detail: str = "", *, service: str | None = None) -> None:
+    def __init__(
+        self,
+        retry_after: float,
+        detail: str = "",
+        *,
+        service: str | None = None,
+        scope: RateLimitScope = "account",
+    ) -> None:
         super().__init__(f"rate limited for {retry_after:g} s {detail}".strip())
         self.retry_after = retry_after
         self.service = service
+        self.scope: RateLimitScope = scope
 
 
 class PacedError(RateLimitedError):

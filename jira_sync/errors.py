@@ -11,13 +11,26 @@ from email.utils import parsedate_to_datetime
 import requests
 from jira import JIRAError
 
-from deskhand.ports import RateLimitedError, RejectedError, UnavailableError, UnknownOutcomeError
+from deskhand.ports import (
+    RateLimitedError,
+    RateLimitScope,
+    RejectedError,
+    UnavailableError,
+    UnknownOutcomeError,
+)
 
 TEXT_LIMIT = 32_767
 """Jira's limit for comment and description bodies (Java characters: UTF-16 code units)."""
 SUMMARY_LIMIT = 255
 DEFAULT_RETRY_AFTER = 5.0
 """Seconds to wait after a 429 without a usable ``Retry-After``."""
+RATE_LIMIT_SCOPES: dict[str, RateLimitScope] = {
+    "jira-burst-based": "endpoint",
+    "jira-per-issue-on-write": "subject",
+}
+"""What Jira Cloud's ``RateLimit-Reason`` says the limit covers: the burst limit is per
+endpoint and method, the write limit per issue; the quotas (and a 429 that gives no reason,
+as Server's do) cover the whole account."""
 
 
 def _utf16_len(text: str) -> int:
@@ -78,8 +91,14 @@ def translate(error: JIRAError, *, write: bool) -> Exception:
     if status == 429:
         response = error.response
         # A Response is falsy for 4xx and 5xx: compare with None.
-        reason = response.headers.get("X-RateLimit-Reason", "") if response is not None else ""
-        return RateLimitedError(retry_after(response), reason)
+        headers = response.headers if response is not None else {}
+        reason = headers.get("RateLimit-Reason") or headers.get("X-RateLimit-Reason") or ""
+        return RateLimitedError(
+            retry_after(response),
+            reason,
+            service="jira",
+            scope=RATE_LIMIT_SCOPES.get(reason, "account"),
+        )
     if status is None:
         # Raised by the client itself (an answer it could not use): retrying will not help.
         return RejectedError("client", detail)

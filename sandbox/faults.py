@@ -41,7 +41,7 @@ class Fault:
     delay: float = 5.0
     """Real seconds a timeout hangs."""
     reason: str | None = None
-    """Jira's X-RateLimit-Reason, e.g. 'jira-burst-based' or 'jira-per-issue-on-write'."""
+    """Jira Cloud's RateLimit-Reason, e.g. 'jira-burst-based' or 'jira-per-issue-on-write'."""
 
 
 class FaultPlan:

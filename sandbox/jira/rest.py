@@ -216,7 +216,7 @@ class JiraApp:
         if fault.kind == FaultKind.RATE_LIMIT:
             headers = {"Retry-After": self.fake.clock.retry_after_header(fault.retry_after)}
             if fault.reason:
-                headers["X-RateLimit-Reason"] = fault.reason
+                headers["RateLimit-Reason"] = fault.reason
             return Reply(429, JiraError(429, ["Rate limit exceeded."]).body(), headers)
         if fault.kind == FaultKind.TIMEOUT:
             time.sleep(fault.delay)

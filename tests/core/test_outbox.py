@@ -158,7 +158,7 @@ def run_until_idle(relay: OutboxRelay, clock: Clock, *, limit: int = 5000) -> No
         for row in waiting:
             heads.setdefault((row.ticket_id, row.target), row)
         due = min(
-            max(row.next_attempt_at, relay.paused_until(row.target) or clock())
+            max(row.next_attempt_at, relay.paused_until(row.target, row.action) or clock())
             for row in heads.values()
         )
         clock.now = max(clock.now, due)
@@ -352,6 +352,59 @@ def test_only_jiras_own_429_pauses_jira(migrated_engine: Engine, clock: Clock) -
     assert relay.paused_until("jira") == start + timedelta(seconds=7)
     run_until_idle(relay, clock)
     assert sorted(jira.done()) == sorted((ticket, 0) for ticket in tickets)
+
+
+def test_jiras_burst_limit_holds_only_that_endpoints_rows(
+    migrated_engine: Engine, clock: Clock
+) -> None:
+    """Jira Cloud's burst limit is per endpoint and method: the other rows of that action
+    wait its Retry-After, rows of other actions (other endpoints) go on."""
+    first, second, other = (new_ticket(migrated_engine, n) for n in (1, 2, 3))
+    start = clock()
+
+    def answer(task: OutboxTask, now: datetime) -> Exception | None:
+        if task.ticket_id == first and now == start:
+            return RateLimitedError(7, "jira-burst-based", service="jira", scope="endpoint")
+        return None
+
+    jira = FakeService(clock, answer)
+    add_row(migrated_engine, first, "jira", "jira_comment", 0)
+    add_row(migrated_engine, second, "jira", "jira_comment", 0)
+    add_row(migrated_engine, other, "jira", "jira_field", 0)
+    relay = relay_for(migrated_engine, clock, {"jira_comment": jira, "jira_field": jira})
+    while relay.run_once():
+        pass
+    assert relay.paused_until("jira") is None
+    assert relay.paused_until("jira", "jira_comment") == start + timedelta(seconds=7)
+    assert jira.done() == [(other, 0)]
+    run_until_idle(relay, clock)
+    assert sorted(jira.done()) == sorted([(first, 0), (second, 0), (other, 0)])
+    assert clock() >= start + timedelta(seconds=7)
+
+
+def test_jiras_write_limit_per_issue_holds_only_that_tickets_rows(
+    migrated_engine: Engine, clock: Clock
+) -> None:
+    """Jira Cloud's write limit is per issue: that ticket's rows wait, nobody else's."""
+    busy, quiet = new_ticket(migrated_engine, 1), new_ticket(migrated_engine, 2)
+    start = clock()
+
+    def answer(task: OutboxTask, now: datetime) -> Exception | None:
+        if task.ticket_id == busy and now == start:
+            return RateLimitedError(3, "jira-per-issue-on-write", service="jira", scope="subject")
+        return None
+
+    jira = FakeService(clock, answer)
+    add_row(migrated_engine, busy, "jira", "jira_comment", 0)
+    add_row(migrated_engine, busy, "jira", "jira_comment", 1)
+    add_row(migrated_engine, quiet, "jira", "jira_comment", 0)
+    relay = relay_for(migrated_engine, clock, {"jira_comment": jira})
+    while relay.run_once():
+        pass
+    assert relay.paused_until("jira", "jira_comment") is None
+    assert jira.done() == [(quiet, 0)]
+    run_until_idle(relay, clock)
+    assert jira.done() == [(quiet, 0), (busy, 0), (busy, 1)]
 
 
 def test_a_service_that_always_says_429_ends_in_a_dead_letter(

@@ -28,6 +28,23 @@ def test_rate_limit_carries_retry_after(fake: JiraFake) -> None:
     assert create(port).key == "IT-1"
 
 
+@pytest.mark.parametrize(
+    ("reason", "scope"),
+    [
+        ("jira-burst-based", "endpoint"),
+        ("jira-per-issue-on-write", "subject"),
+        ("jira-quota-global-based", "account"),
+        (None, "account"),  # Server and Data Center name no reason
+    ],
+)
+def test_a_429_says_what_its_limit_covers(fake: JiraFake, reason: str | None, scope: str) -> None:
+    port = port_for(fake)
+    fake.faults.add("POST /issue", Fault(FaultKind.RATE_LIMIT, retry_after=3, reason=reason))
+    with pytest.raises(RateLimitedError) as caught:
+        create(port)
+    assert (caught.value.scope, caught.value.service) == (scope, "jira")
+
+
 def test_server_error_is_unavailable(fake: JiraFake) -> None:
     port = port_for(fake)
     key = create(port).key

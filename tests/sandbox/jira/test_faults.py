@@ -21,7 +21,7 @@ def test_rate_limit_has_retry_after_and_reason(cloud: JiraFake) -> None:
         new_issue(client)
     assert caught.value.status_code == 429
     assert error_response(caught).headers["Retry-After"] == "3"
-    assert error_response(caught).headers["X-RateLimit-Reason"] == "jira-per-issue-on-write"
+    assert error_response(caught).headers["RateLimit-Reason"] == "jira-per-issue-on-write"
     assert cloud.state.issues == {}
     assert new_issue(client).key == "IT-1"
 
