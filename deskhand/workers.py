@@ -14,10 +14,25 @@ log = logging.getLogger(__name__)
 
 
 class Loop:
-    def __init__(self, name: str, step: Callable[[], int], *, interval: float = 0.5) -> None:
+    def __init__(
+        self,
+        name: str,
+        step: Callable[[], int],
+        *,
+        interval: float = 0.5,
+        gather: float = 0.0,
+        batch: int | None = None,
+    ) -> None:
+        """``step`` does what work there is and says how much. ``interval``: the longest
+        sleep when there was none. ``gather``: after a step that did less than a full
+        ``batch`` (or any step, without one), this long a pause before the next, so that
+        work arriving as a stream (events in a burst) is taken in batches rather than one
+        item at a time; each batch costs about what one item does. 0: no pause."""
         self.name = name
         self.step = step
         self.interval = interval
+        self.gather = gather
+        self.batch = batch
         self.wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -41,3 +56,5 @@ class Loop:
             if done == 0:
                 self.wake.wait(self.interval)
                 self.wake.clear()
+            if self.gather and (self.batch is None or done < self.batch):
+                self._stop.wait(self.gather)

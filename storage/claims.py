@@ -75,21 +75,20 @@ def claim(
             lease_until=now + lease,
             attempts=model.attempts + 1,
         )
-        .returning(model.id)
+        .returning(model)
     )
     options: dict[str, Any] = {} if postgres else {"sqlite_begin": "IMMEDIATE"}
     with (
         write_turn(engine),
         engine.connect().execution_options(**options) as connection,
         connection.begin(),
+        Session(bind=connection, expire_on_commit=False) as session,
     ):
-        ids = sorted(connection.execute(statement).scalars())
-    if not ids:
-        return []
-    with Session(engine, expire_on_commit=False) as session:
-        rows = session.scalars(select(model).where(model.id.in_(ids)).order_by(model.id)).all()
+        # The claimed rows come back from the UPDATE itself (RETURNING): no second read.
+        rows = session.scalars(statement, execution_options={"synchronize_session": False})
+        claimed = sorted(rows.all(), key=lambda row: row.id)
         session.expunge_all()
-    return list(rows)
+    return claimed
 
 
 def _sqlite_candidates(
