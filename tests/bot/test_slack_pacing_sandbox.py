@@ -24,8 +24,9 @@ from deskhand.ports import RateLimitedError
 from sandbox.clock import Clock
 from sandbox.world import Layout, SandboxWorld
 from storage.engine import writing
-from storage.models import OutboxRow, Team, Ticket
+from storage.models import OutboxRow
 from storage.types import utcnow
+from tests.rows import add_ticket
 
 CARDS = 40
 UPDATES = 2
@@ -93,25 +94,8 @@ class Cards:
 
 def queue_cards(engine: Engine) -> None:
     with writing(engine) as session:
-        session.add(Team(name="IT", key_prefix="IT", triage_channel="it-triage"))
-        session.flush()
         for card in range(CARDS):
-            ticket = Ticket(
-                key=f"IT-{card}",
-                team="IT",
-                requester="U0REQUEST",
-                title=f"Request {card}",
-                description="",
-                level=1,
-                status="open",
-                priority="normal",
-                fields={},
-                labels=[],
-                origin_kind="reaction",
-                private_origin=False,
-            )
-            session.add(ticket)
-            session.flush()
+            ticket = add_ticket(session, card)
             for version in range(UPDATES + 1):
                 enqueue(
                     session,

@@ -20,7 +20,8 @@ from deskhand.ports import RejectedError, UnknownOutcomeError
 from deskhand.sync_cli import EXIT_USAGE, sync_app
 from deskhand.tickets.timeline import record
 from storage.engine import writing
-from storage.models import OutboxRow, Team, Ticket, TimelineEvent
+from storage.models import OutboxRow, TimelineEvent
+from tests import rows
 
 runner = CliRunner()
 
@@ -36,25 +37,7 @@ class Seeded:
 
 def add_ticket(engine: Engine, number: int) -> int:
     with writing(engine) as session:
-        if session.get(Team, "IT") is None:
-            session.add(Team(name="IT", key_prefix="IT", triage_channel="it-triage"))
-            session.flush()
-        ticket = Ticket(
-            key=f"IT-{number}",
-            team="IT",
-            requester="U0REQUEST",
-            title=f"Printer {number} is jammed",
-            description="",
-            level=1,
-            status="open",
-            priority="normal",
-            fields={},
-            labels=[],
-            origin_kind="reaction",
-            private_origin=False,
-        )
-        session.add(ticket)
-        session.flush()
+        ticket = rows.add_ticket(session, number, title=f"Printer {number} is jammed")
         record(session, ticket.id, actor="U0AGENT", kind="created", origin=Origin.SLACK, data={})
         for action, target in (("sync_triage_card", "slack"), ("create_jira_issue", "jira")):
             enqueue(

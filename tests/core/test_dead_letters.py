@@ -40,8 +40,9 @@ from deskhand.outbox import (
 from deskhand.ports import RejectedError, UnknownOutcomeError
 from deskhand.tickets.timeline import record
 from storage.engine import make_engine, writing
-from storage.models import OutboxRow, Team, Ticket, TimelineEvent
+from storage.models import OutboxRow, TimelineEvent
 from storage.types import utcnow
+from tests.rows import add_ticket
 
 CONFIG = """\
 teams:
@@ -107,24 +108,7 @@ class World:
 
 def new_ticket(engine: Engine) -> int:
     with writing(engine) as session:
-        session.add(Team(name="IT", key_prefix="IT", triage_channel="it-triage"))
-        session.flush()
-        ticket = Ticket(
-            key="IT-1",
-            team="IT",
-            requester="U0REQUEST",
-            title="VPN is down",
-            description="",
-            level=1,
-            status="open",
-            priority="normal",
-            fields={},
-            labels=[],
-            origin_kind="reaction",
-            private_origin=False,
-        )
-        session.add(ticket)
-        session.flush()
+        ticket = add_ticket(session, title="VPN is down")
         record(session, ticket.id, actor="U0REQUEST", kind="created", origin=Origin.SLACK, data={})
         enqueue(
             session,

@@ -32,8 +32,9 @@ from deskhand.ports import (
     UnknownOutcomeError,
 )
 from storage.engine import writing
-from storage.models import OutboxRow, Team, Ticket, TimelineEvent
+from storage.models import OutboxRow, TimelineEvent
 from storage.types import utcnow
+from tests.rows import add_ticket
 
 Failure = Callable[[OutboxTask, datetime], Exception | None]
 
@@ -100,26 +101,7 @@ def clock() -> Clock:
 
 def new_ticket(engine: Engine, number: int) -> int:
     with writing(engine) as session:
-        if session.get(Team, "IT") is None:
-            session.add(Team(name="IT", key_prefix="IT", triage_channel="it-triage"))
-            session.flush()
-        ticket = Ticket(
-            key=f"IT-{number}",
-            team="IT",
-            requester="U0REQUEST",
-            title=f"Request {number}",
-            description="",
-            level=1,
-            status="open",
-            priority="normal",
-            fields={},
-            labels=[],
-            origin_kind="reaction",
-            private_origin=False,
-        )
-        session.add(ticket)
-        session.flush()
-        return ticket.id
+        return add_ticket(session, number).id
 
 
 def add_row(engine: Engine, ticket_id: int | None, target: str, action: str, step: int) -> None:
