@@ -96,6 +96,9 @@ def ticket_from_message(
     None when there is no person's message to ask about (deleted meanwhile, invisible to the
     bot, or a bot's message such as a card).
     """
+    known = tickets.for_message(channel.id, ts)
+    if known is not None:  # a second :ticket:, a redelivery: no need to read the message again
+        return known
     message = chat.message(channel.id, ts)
     if message is None or message.bot_id is not None or message.user is None:
         return None

@@ -143,9 +143,18 @@ class TicketService:
             return Created(by_ref.id, by_ref.key, new=False) if by_ref is not None else None
         if new.origin_channel is None or new.origin_ts is None:
             return None
+        return self._from_message(session, new.origin_channel, new.origin_ts)
+
+    def for_message(self, channel: str, ts: str) -> Created | None:
+        """The ticket the message at (``channel``, ``ts``) already is, if any."""
+        with Session(self.engine) as session:
+            return self._from_message(session, channel, ts)
+
+    @staticmethod
+    def _from_message(session: Session, channel: str, ts: str) -> Created | None:
         row = session.execute(
             select(Ticket.id, Ticket.key).where(
-                Ticket.origin_channel == new.origin_channel, Ticket.origin_ts == new.origin_ts
+                Ticket.origin_channel == channel, Ticket.origin_ts == ts
             )
         ).first()
         return Created(row.id, row.key, new=False) if row is not None else None

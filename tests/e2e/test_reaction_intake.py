@@ -66,6 +66,9 @@ def test_many_reactions_and_redeliveries_make_one_ticket(running: Running) -> No
     assert [t.key for t in running.tickets()] == ["IT-1"]
     assert len(world.slack.driver.bot_posts("#it-triage")) == 1
     assert len([m for m in world.slack.driver.thread(question) if m.user == ws.bot.id]) == 1
+    # The message is read once: the other reactions find it is a ticket already (each read
+    # would spend Slack's tier-3 budget, about 50 a minute, for nothing).
+    assert len(world.slack.web.calls_to("reactions.get")) == 1
 
 
 def test_a_reaction_on_a_reply_takes_the_earlier_replies_along(running: Running) -> None:
