@@ -2,8 +2,8 @@
 aside; the triage channel is told, with a Retry button; only an agent's press replays it, and
 once Jira is back the replay creates exactly one issue (ACCEPTANCE 8).
 
-Runs on SQLite over HTTP only: the relay, the report and the press are the same on every
-database and transport, which the other e2e modules cover.
+Runs on Jira Cloud and Server, on SQLite over HTTP only: the relay, the report and the press
+are the same on every database and transport, which the other e2e modules cover.
 """
 
 from __future__ import annotations
@@ -23,6 +23,11 @@ from tests.e2e.conftest import Running
 from tests.e2e.test_jira_issue import JIRA_CONFIG
 
 ATTEMPTS = 3
+
+
+@pytest.fixture(params=["cloud", "server"])
+def jira_flavour(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -18,6 +19,11 @@ from storage.models import OutboxRow
 from storage.types import utcnow
 from tests.e2e.conftest import config_for
 from tests.e2e.test_jira_issue import JIRA_CONFIG
+
+
+@pytest.fixture(params=["cloud", "server"])
+def jira_flavour(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 class Killed(BaseException):

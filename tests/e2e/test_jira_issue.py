@@ -1,5 +1,5 @@
 """Slack → Jira, first step: a ticket of a team with a Jira project gets exactly one issue,
-labelled with the ticket, and its cards show the key (issue 5)."""
+labelled with the ticket, and its cards show the key (issue 5), on Jira Cloud and Server."""
 
 from __future__ import annotations
 
@@ -22,6 +22,11 @@ jira:
   account: replaced@example.com
   timeout_seconds: 1
 """
+
+
+@pytest.fixture(params=["cloud", "server"])
+def jira_flavour(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 @pytest.fixture
