@@ -87,8 +87,8 @@ class JiraRateLimits(FaultPlan):
         fake.faults = self
         return self
 
-    def take(self, key: str) -> Fault | None:
-        armed = super().take(key)
+    def take(self, key: str, *broader: str) -> Fault | None:
+        armed = super().take(key, *broader)
         if armed is not None:
             return armed
         method = key.split(" ", 1)[0]

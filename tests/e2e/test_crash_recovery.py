@@ -16,7 +16,8 @@ from sandbox.faults import Fault, FaultKind
 from sandbox.world import SandboxWorld
 from storage.engine import make_engine
 from storage.models import InboxRow
-from tests.e2e.test_run_command import eventually, free_port, write_config
+from tests.e2e.conftest import eventually
+from tests.e2e.test_run_command import free_port, write_config
 
 
 def start(config: Path, world: SandboxWorld, log: Path) -> subprocess.Popen[str]:
