@@ -21,7 +21,7 @@ from slack_bolt.adapter.flask import SlackRequestHandler
 from slack_sdk import WebClient
 
 from bench.common import report, summary
-from bot.http import EVENTS_PATH, flask_app
+from bot.http import EVENTS_PATH
 from deskhand.config import parse_config
 from deskhand.wiring import build
 from sandbox.clock import Clock
@@ -64,7 +64,7 @@ def deskhand_run(count: int, scratch: Path) -> tuple[dict[str, Any], int]:
             database_url=f"sqlite:///{scratch / 'bench.db'}",
         )
         deskhand.start()
-        with LoopbackServer(flask_app(deskhand.app)) as server:
+        with LoopbackServer(deskhand.web_app()) as server:
             world.slack.deliver_http(f"{server.url}{EVENTS_PATH}")
             acks = storm(world, count)
             deskhand.wait_idle(60)

@@ -51,7 +51,6 @@ from bench.ingest import measure as measure_http
 from bench.scale_databases import Database, databases
 from bench.scale_queries import FLOOR, PROPOSED_INDEXES, QUERIES, DashboardQuery
 from bench.scale_seed import TEAMS
-from bot.http import flask_app
 from deskhand.config import Config, parse_config
 from deskhand.events import ReactionAdded
 from deskhand.inbox import Delivery, Inbox
@@ -115,7 +114,7 @@ def http_rate(
         # The thread sweep runs at start, then once a minute: left inside a window of a few
         # seconds it would weigh fifteen times its share. Its query is timed on its own.
         swept.wait(timeout=120)
-        with LoopbackServer(flask_app(deskhand.app)) as server:
+        with LoopbackServer(deskhand.web_app()) as server:
             result = measure_http(
                 server.port,
                 world.slack.signing_secret,

@@ -10,7 +10,6 @@ from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
-from bot.events_ingest import BotIdentity, EventsIngest, attach
 from bot.listeners import actions, events, replies
 from deskhand.inbox import Inbox, InboxUnavailableError
 
@@ -64,9 +63,9 @@ def build_app(
     - ``token_verification_enabled=False``: no ``auth.test`` call while building the app;
       Bolt still authorises on the first request.
     - Bolt's default ``ignoring_self_events_enabled`` drops the bot's own posts on the way in.
-    - Over HTTP (with a signing secret) event deliveries take the fast path of
-      :mod:`bot.events_ingest`, which does the same before the ack with the same parts;
-      :func:`bot.http.flask_app` puts it in front of Bolt.
+    - Over HTTP, event deliveries usually take the fast path of :mod:`bot.events_ingest`
+      (which does the same before the ack with the same parts) and never reach these
+      listeners; :func:`bot.http.flask_app` puts it in front of Bolt.
     """
     secrets = [s for s in (signing_secret, previous_signing_secret) if s]
     app = App(
@@ -87,17 +86,6 @@ def build_app(
         return None
 
     events.register(app, inbox, wake)
-    if signing_secret:
-        attach(
-            app,
-            EventsIngest(
-                inbox=inbox,
-                wake=wake,
-                secrets=secrets,
-                identity=BotIdentity(client),
-                path=EVENTS_PATH,
-            ),
-        )
     actions.register(app, inbox, wake)
     replies.register(app, inbox, wake)
     return app

@@ -24,11 +24,9 @@ import io
 import json
 import logging
 import threading
-import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.middleware.ignoring_self_events import IgnoringSelfEvents
 from slack_bolt.request.internals import extract_user_id
@@ -188,13 +186,21 @@ def _is_self_event(identity: AuthorizeResult, body: dict[str, Any]) -> bool:
     return bool(IgnoringSelfEvents._is_self_event(identity, extract_user_id(body), bot_id, body))
 
 
-_FAST_PATHS: weakref.WeakKeyDictionary[App, EventsIngest] = weakref.WeakKeyDictionary()
-
-
-def attach(app: App, ingest: EventsIngest) -> None:
-    """Let :func:`bot.http.flask_app` put ``ingest`` in front of ``app``'s HTTP endpoint."""
-    _FAST_PATHS[app] = ingest
-
-
-def fast_path_for(app: App) -> EventsIngest | None:
-    return _FAST_PATHS.get(app)
+def events_fast_path(
+    *,
+    client: WebClient,
+    inbox: Inbox,
+    wake: Callable[[], None],
+    signing_secret: str | None,
+    previous_signing_secret: str | None = None,
+    path: str,
+) -> EventsIngest | None:
+    """The fast path for HTTP mode, checking signatures by ``signing_secret`` (and
+    ``previous_signing_secret`` during a rotation); None without a secret (Socket Mode, where
+    nothing arrives over HTTP from Slack)."""
+    secrets = [s for s in (signing_secret, previous_signing_secret) if s]
+    if not secrets:
+        return None
+    return EventsIngest(
+        inbox=inbox, wake=wake, secrets=secrets, identity=BotIdentity(client), path=path
+    )

@@ -9,17 +9,17 @@ from slack_bolt import App
 from slack_bolt.adapter.flask import SlackRequestHandler
 
 from bot.app import EVENTS_PATH
-from bot.events_ingest import fast_path_for
+from bot.events_ingest import EventsIngest
 
 __all__ = ["EVENTS_PATH", "flask_app"]
 
 
-def flask_app(app: App) -> Flask:
+def flask_app(app: App, ingest: EventsIngest | None = None) -> Flask:
     """A WSGI app that hands Slack's deliveries (events, interactions, commands) to ``app``,
-    event deliveries by way of its fast path when it has one (see :mod:`bot.events_ingest`)."""
+    event deliveries by way of ``ingest``, the fast path, when given (see
+    :mod:`bot.events_ingest`)."""
     web = Flask("deskhand")
     handler = SlackRequestHandler(app)
-    ingest = fast_path_for(app)
     if ingest is not None:
         web.wsgi_app = ingest.wrap(web.wsgi_app)  # type: ignore[method-assign, assignment]
 

@@ -20,8 +20,9 @@ from slack_sdk.errors import SlackApiError
 from bot.app import build_app
 from bot.cards import CardSync
 from bot.dead_letters import plug_dead_letters
+from bot.events_ingest import EventsIngest, events_fast_path
 from bot.home import HomeView
-from bot.http import flask_app
+from bot.http import EVENTS_PATH, flask_app
 from bot.notices import SlackNotices
 from bot.recipe_messages import RecipeMessages
 from bot.replies import PublicReplies
@@ -96,6 +97,8 @@ class Deskhand:
     relay: OutboxRelay
     loops: list[Loop]
     socket_mode: SocketModeHandler | None = None
+    events_ingest: EventsIngest | None = None
+    """Over HTTP, the fast path that stores event deliveries before Bolt would see them."""
     jira_webhook_secrets: list[str] = field(default_factory=list)
     poller: JiraPoller | None = None
     started: bool = field(default=False)
@@ -103,7 +106,7 @@ class Deskhand:
     def web_app(self) -> Flask:
         """The HTTP side: Slack's ``/slack/events`` and, when Deskhand syncs with Jira,
         Jira's ``/jira/webhook``."""
-        web = flask_app(self.app)
+        web = flask_app(self.app, self.events_ingest)
         if self.config.jira is not None:
             register_jira_webhook(web, self.inbox, self.wake, self.jira_webhook_secrets)
         return web
@@ -397,4 +400,12 @@ def build(
         loops=loops,
         jira_webhook_secrets=[s for s in jira_webhook_secrets if s],
         poller=poller,
+        events_ingest=events_fast_path(
+            client=client,
+            inbox=inbox,
+            wake=wake,
+            signing_secret=signing_secret,
+            previous_signing_secret=previous_signing_secret,
+            path=EVENTS_PATH,
+        ),
     )

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from bot.app import build_app
+from bot.events_ingest import events_fast_path
 from bot.http import EVENTS_PATH, flask_app
 from deskhand.inbox import Delivery, Inbox, InboxUnavailableError, _row_values, _Waiting
 from sandbox.httpserver import LoopbackServer
@@ -96,14 +97,16 @@ def endpoint(sandbox_world: SandboxWorld, tmp_path: Path) -> Iterator[Endpoint]:
     engine = make_engine(url, poolclass=NullPool)
     slack = sandbox_world.slack
     wakes: list[None] = []
-    app = build_app(
-        client=WebClient(base_url=slack.api_url, token=slack.bot_token),
-        inbox=Inbox(engine),
-        wake=lambda: wakes.append(None),
-        signing_secret=slack.signing_secret,
-        previous_signing_secret=PREVIOUS_SECRET,
-    )
-    with LoopbackServer(flask_app(app)) as server:
+    parts: dict[str, Any] = {
+        "client": WebClient(base_url=slack.api_url, token=slack.bot_token),
+        "inbox": Inbox(engine),
+        "wake": lambda: wakes.append(None),
+        "signing_secret": slack.signing_secret,
+        "previous_signing_secret": PREVIOUS_SECRET,
+    }
+    app = build_app(**parts)
+    ingest = events_fast_path(**parts, path=EVENTS_PATH)
+    with LoopbackServer(flask_app(app, ingest)) as server:
         here = Endpoint(
             url=f"{server.url}{EVENTS_PATH}",
             engine=engine,
