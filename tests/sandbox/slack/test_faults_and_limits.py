@@ -77,12 +77,33 @@ def test_method_tiers_limit_each_method_separately() -> None:
         assert web.auth_test()["ok"]  # other methods are unaffected
 
 
-def test_a_faster_clock_refills_budgets_faster() -> None:
-    with SlackFake(clock=Clock(speed=1000)) as fake:
+class SteppedClock(Clock):
+    """A sandbox clock whose real time moves only when the test says, so no race decides."""
+
+    def __init__(self, speed: float) -> None:
+        super().__init__(speed)
+        self.real = 0.0
+
+    def monotonic(self) -> float:
+        return self.real * self.speed
+
+
+@pytest.mark.parametrize(("speed", "refilled"), [(1000, True), (1, False)])
+def test_a_faster_clock_refills_budgets_faster(speed: float, refilled: bool) -> None:
+    clock = SteppedClock(speed)
+    with SlackFake(clock=clock) as fake:
         fake.workspace.add_channel("help", members=[fake.workspace.bot])
         web = client(fake)
-        for n in range(20):
+        for n in range(int(POST_BURST)):
             assert web.chat_postMessage(channel="#help", text=f"{n}")["ok"]
+        with pytest.raises(SlackApiError):
+            web.chat_postMessage(channel="#help", text="over the burst")
+        clock.real += 0.001  # one real millisecond: a sandbox second at speed 1000
+        if refilled:
+            assert web.chat_postMessage(channel="#help", text="refilled")["ok"]
+        else:
+            with pytest.raises(SlackApiError):
+                web.chat_postMessage(channel="#help", text="still waiting")
 
 
 def test_rate_limit_fault_names_its_retry_after(fake: SlackFake) -> None:
