@@ -14,6 +14,8 @@ from sandbox.jira import JiraFake
 from storage.engine import make_engine
 from storage.migrate import upgrade
 
+pytest.register_assert_rewrite("tests.jira_sync.sites")
+
 
 def port_for(fake: JiraFake, *, timeout: float = 5) -> JiraTrackerPort:
     """The port as Deskhand builds it: Cloud by email + API token, Server by bearer token."""
