@@ -34,6 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from bench.common import report
 from bench.sandboxed import (
     BotPosts,
@@ -60,7 +63,7 @@ from sandbox.slack.rate_limits import (
 from sandbox.slack.state import Message
 from sandbox.slack.web_api import RecordedCall
 from sandbox.world import REQUESTERS, Layout, SandboxWorld
-from storage.models import Ticket
+from storage.models import OutboxRow, Ticket
 
 QUICK = (20, 4)
 FULL = (100, 5)
@@ -218,6 +221,8 @@ class Observed:
     slack_calls: list[RecordedCall]
     jira_requests: list[RecordedRequest]
     dead_letters: int
+    unchanged_cards: int
+    """Card rows that sent nothing: the card already showed what they rendered."""
     not_acked: tuple[int, int]
     """(Slack event deliveries, Jira webhook deliveries) never acknowledged."""
 
@@ -250,6 +255,7 @@ def storm(
             slack.user(AGENTS[index % len(AGENTS)]).react(message, "ticket")
         seen = _wait_for_milestones(served, n, started, started + deadline_after, posts, jira)
         tickets, dead = served.tickets(), served.dead_letters()
+        unchanged = _unchanged_cards(served)
     webhooks = served.webhooks.attempts if served.webhooks else []
     return Observed(
         messages,
@@ -260,8 +266,19 @@ def storm(
         world.slack.web.calls[first_call:],
         world.jira.requests[first_request:],
         dead,
+        unchanged,
         (failed_deliveries(world), sum(1 for a in webhooks if a.status != 200)),
     )
+
+
+def _unchanged_cards(served: Served) -> int:
+    with Session(served.deskhand.tickets.engine) as session:
+        results = session.scalars(
+            select(OutboxRow.result).where(
+                OutboxRow.action.in_(("sync_ticket_card", "sync_triage_card"))
+            )
+        )
+        return sum(1 for result in results if result and "unchanged" in result)
 
 
 def run(n: int, m: int, scratch: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -323,6 +340,9 @@ def tally(
         "Slack calls (and 429s) by method": {
             method: f"{count} ({limited[method]})" for method, count in calls.most_common()
         },
+        "chat.update calls (card rows left unchanged)": (
+            f"{calls['chat.update']} ({seen.unchanged_cards})"
+        ),
         "Jira requests": len(seen.jira_requests),
         "goal": "all in place <= 1.1x the minimum; 0 lost, 0 duplicated, 0 unhandled 429",
         "verdict": _verdict(

@@ -3,11 +3,21 @@
 Cards are rendered from the ticket's state when the row runs, so several changes in a row
 end in one current card. A first post that may have happened already (the row's earlier
 attempt timed out) is looked up by its tag before posting again.
+
+The rows queued behind the first of such a run render the same card again. ``chat.update``
+is one of Slack's slower tiers, so an update that would show what Slack last confirmed for the
+message (its text and blocks; the metadata's tag differs per row) is not sent. What Slack
+confirmed is remembered as a digest on the card's link, in the database (replicas share it and
+it outlives restarts): written only once Slack confirmed the post or update, and cleared
+before an update is sent, so a failed or timed-out update leaves nothing to trust and the next
+row sends again.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import logging
 from typing import Any
 
@@ -87,10 +97,21 @@ class CardSync:
     ) -> dict[str, Any]:
         ticket_id = int(task.payload["ticket_id"])
         metadata = card_metadata(key, card.value, task.tag)
-        posted = self.tickets.card_location(ticket_id, card.value)
+        digest = content_digest(text, content)
+        posted = self.tickets.posted_card(ticket_id, card.value)
         if posted is not None:
-            self.chat.update(posted[0], posted[1], text, blocks=content, metadata=metadata)
-            return {"updated": posted[1]}
+            # After an unknown outcome, resend rather than trust what is remembered.
+            if posted.digest == digest and not task.maybe_done:
+                return {"unchanged": posted.ts}
+            if posted.digest is not None:
+                self.tickets.record_card_content(
+                    ticket_id, card.value, posted.channel, posted.ts, None
+                )
+            self.chat.update(posted.channel, posted.ts, text, blocks=content, metadata=metadata)
+            self.tickets.record_card_content(
+                ticket_id, card.value, posted.channel, posted.ts, digest
+            )
+            return {"updated": posted.ts}
         ts = self.chat.find_tagged(channel, thread_ts, task.tag) if task.maybe_done else None
         found = ts is not None
         if ts is None:
@@ -102,5 +123,18 @@ class CardSync:
                 if card is Card.TICKET and task.attempts == 1:
                     self._say_queued(ticket_id, channel, key)
                 raise
-        self.tickets.record_card(ticket_id, card.value, channel, ts)
+        # A card found after a timeout shows what was rendered then, which may not be this.
+        confirmed = None if found else digest
+        self.tickets.record_card(ticket_id, card.value, channel, ts, digest=confirmed)
         return {"posted": ts, "found_after_unknown_outcome": found}
+
+
+def content_digest(text: str, content: list[dict[str, Any]]) -> str:
+    """A digest of what a message shows (its text and blocks), equal for equal content."""
+    canonical = json.dumps(
+        {"text": text, "blocks": content},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()

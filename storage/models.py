@@ -128,6 +128,10 @@ class Link(Base):
     """'ticket_card', 'triage_card' or 'issue'."""
     external_id: Mapped[str] = mapped_column(String(128))
     """Slack 'channel:ts', or a Jira issue key."""
+    content_digest: Mapped[str | None] = mapped_column(String(64))
+    """For a card: a digest of the content (text and blocks) Slack last confirmed for the
+    message, so an update that would change nothing is not sent. None while it is not known:
+    never confirmed, or an update since whose outcome is not known."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="links")

@@ -102,6 +102,16 @@ class Created:
     """False when the request already was a ticket (a second reaction, a redelivery)."""
 
 
+@dataclass(frozen=True)
+class PostedCard:
+    """A card in Slack, as the ticket's links remember it."""
+
+    channel: str
+    ts: str
+    digest: str | None
+    """Of the content Slack last confirmed for it; None when that is not known."""
+
+
 def title_from(text: str) -> str:
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     first = first or "(no text)"
@@ -351,9 +361,12 @@ class TicketService:
 
     # cards -----------------------------------------------------------------------------------
 
-    def record_card(self, ticket_id: int, card: str, channel: str, ts: str) -> None:
+    def record_card(
+        self, ticket_id: int, card: str, channel: str, ts: str, *, digest: str | None = None
+    ) -> None:
         """Remember where a card was posted, so later changes update it in place. The triage
-        card's thread is where the team's internal notes go."""
+        card's thread is where the team's internal notes go. ``digest``: of the content Slack
+        confirmed posting (None when that is not known, e.g. a post found after a timeout)."""
         with writing(self.engine) as session:
             ticket = session.get(Ticket, ticket_id)
             if ticket is None:
@@ -366,7 +379,26 @@ class TicketService:
                     system="slack",
                     kind=f"{card}_card",
                     external_id=f"{channel}:{ts}",
+                    content_digest=digest,
                 )
+            )
+
+    def record_card_content(
+        self, ticket_id: int, card: str, channel: str, ts: str, digest: str | None
+    ) -> None:
+        """Remember the digest of the content the card at (``channel``, ``ts``) shows: after
+        Slack confirmed an update with it, or None just before an update is sent, so that an
+        update whose outcome never becomes known leaves nothing to trust."""
+        with writing(self.engine) as session:
+            session.execute(
+                update(Link)
+                .where(
+                    Link.ticket_id == ticket_id,
+                    Link.system == "slack",
+                    Link.kind == f"{card}_card",
+                    Link.external_id == f"{channel}:{ts}",
+                )
+                .values(content_digest=digest)
             )
 
     def retire_card(self, ticket_id: int, card: str) -> None:
@@ -385,16 +417,21 @@ class TicketService:
 
     def card_location(self, ticket_id: int, card: str) -> tuple[str, str] | None:
         """(channel, ts) of the ticket's ``card`` ('ticket' or 'triage'), once posted."""
+        posted = self.posted_card(ticket_id, card)
+        return (posted.channel, posted.ts) if posted is not None else None
+
+    def posted_card(self, ticket_id: int, card: str) -> PostedCard | None:
+        """Where the ticket's ``card`` is and what it last showed, once posted."""
         with Session(self.engine) as session:
-            external = session.scalar(
-                select(Link.external_id).where(
+            row = session.execute(
+                select(Link.external_id, Link.content_digest).where(
                     Link.ticket_id == ticket_id, Link.system == "slack", Link.kind == f"{card}_card"
                 )
-            )
-        if external is None:
+            ).first()
+        if row is None:
             return None
-        channel, _, ts = external.partition(":")
-        return channel, ts
+        channel, _, ts = row.external_id.partition(":")
+        return PostedCard(channel, ts, row.content_digest)
 
     # reading ---------------------------------------------------------------------------------
 
