@@ -1,103 +1,51 @@
 """Dead letters in Slack: the report in the team's triage channel, with a Retry button, and
-its update once someone retried.
+its updates as the row moves on (what they say: :mod:`bot.dead_letter_messages`).
 
 The report goes to the thread of the ticket's triage card when it has one, else to the top of
-the team's triage channel. Error text comes from Slack or Jira and is shown escaped, in a
-quote, cut to fit a section.
+the team's triage channel. A dead letter has one report: when its retry dies again, the new
+report row updates the first message (its attempts, error and Retry button) rather than post
+a second one, unless that message is gone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import App
 from sqlalchemy import Engine
 
-from bot import text as t
+from bot.dead_letter_messages import dead_message, retrying_message, went_through_message
 from bot.listeners import dead_letters as listeners
-from bot.listeners.dead_letters import RETRY_ACTION
 from deskhand.agents import AgentDirectory
 from deskhand.config import Config
-from deskhand.dead_letters import (
-    DeadLetterRetries,
-    DeadLetterRetryPressed,
-    posted_report,
-    row_status,
-)
+from deskhand.dead_letter_reports import PostedReport, Retried, posted_report, row_status
+from deskhand.dead_letters import DeadLetterRetries, DeadLetterRetryPressed, last_retry
 from deskhand.inbox import Inbox, InboxWorker
 from deskhand.notices import Notices
-from deskhand.outbox import REPORT_DEAD_LETTER, REPORT_RETRIED, OutboxRelay, OutboxTask
-from deskhand.ports import ChatPort
+from deskhand.outbox import (
+    REPORT_DEAD_LETTER,
+    REPORT_RETRIED,
+    REPORT_WENT_THROUGH,
+    OutboxRelay,
+    OutboxTask,
+)
+from deskhand.ports import ChatPort, RejectedError
 from deskhand.tickets.service import TicketService
+from storage.models import Ticket
 
 Block = dict[str, Any]
 
 REPORT_EVENT = "deskhand_dead_letter"
 """``event_type`` of the metadata on a dead letter's report."""
-ERROR_ROOM = 1500
-"""Characters of the last error shown; the rest is in ``deskhand sync status``."""
-TARGET_NAMES = {"slack": "Slack", "jira": "Jira"}
-
-
-def report_message(
-    key: str, details: dict[str, Any], *, retried_by: str | None = None, origin: str = "slack"
-) -> tuple[str, list[Block]]:
-    """Fallback text and blocks of the report of a dead letter: ``details`` is the report
-    row's payload (row_id, action, target, attempts, error). Once ``retried_by`` is known the
-    button gives way to who retried it."""
-    row_id = int(details["row_id"])
-    target = TARGET_NAMES.get(str(details["target"]), t.escape(str(details["target"])))
-    action = t.escape(str(details["action"]))
-    attempts = int(details["attempts"])
-    headline = (
-        f":warning: *{t.escape(key)}*: `{action}` ({target}) failed after {attempts} "
-        f"attempt{'s' if attempts != 1 else ''} and was set aside."
-    )
-    text = t.truncate(f"{t.escape(key)}: {action} failed and was set aside", t.ADVISED_TEXT)
-    error = t.truncate(t.quote(str(details.get("error") or "(no error recorded)")), ERROR_ROOM)
-    blocks: list[Block] = [
-        {"type": "section", "block_id": "dead_letter", "text": _mrkdwn(headline)},
-        {
-            "type": "section",
-            "block_id": "dead_letter_error",
-            "text": _mrkdwn(f"Last error:\n{error}"),
-        },
-    ]
-    if retried_by is None:
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": "dead_letter_actions",
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": RETRY_ACTION,
-                        "text": {"type": "plain_text", "text": "Retry"},
-                        "style": "primary",
-                        "value": str(row_id),
-                    }
-                ],
-            }
-        )
-        note = (
-            "Nothing more is tried until an agent presses Retry "
-            f"(or runs `deskhand sync retry {row_id}`)."
-        )
-    elif origin == "cli":
-        note = "Retried with `deskhand sync retry`: trying again."
-    else:
-        note = f"Retried by {t.mention(retried_by)}: trying again."
-    blocks.append({"type": "context", "block_id": "dead_letter_state", "elements": [_mrkdwn(note)]})
-    return text, blocks
-
-
-def _mrkdwn(text: str) -> Block:
-    return {"type": "mrkdwn", "text": text}
+GONE = frozenset({"message_not_found", "channel_not_found"})
+"""Slack's answers to an update of a message that is no longer there."""
 
 
 class DeadLetterReports:
-    """Outbox executors: ``report_dead_letter`` and ``report_dead_letter_retried``."""
+    """Outbox executors: ``report_dead_letter``, ``report_dead_letter_retried`` and
+    ``report_dead_letter_went_through``. A report whose message is gone is not updated."""
 
     def __init__(
         self, chat: ChatPort, tickets: TicketService, config: Config, engine: Engine
@@ -108,39 +56,88 @@ class DeadLetterReports:
         self.engine = engine
 
     def executors(self) -> dict[str, Callable[[OutboxTask], dict[str, Any]]]:
-        return {REPORT_DEAD_LETTER: self.report, REPORT_RETRIED: self.mark_retried}
+        return {
+            REPORT_DEAD_LETTER: self.report,
+            REPORT_RETRIED: self.mark_retried,
+            REPORT_WENT_THROUGH: self.mark_went_through,
+        }
 
     def report(self, task: OutboxTask) -> dict[str, Any]:
+        """Report the row set aside: a new message, or the update of its earlier report."""
         details = task.payload
-        if row_status(self.engine, int(details["row_id"])) != "dead":
+        row_id = int(details["row_id"])
+        if row_status(self.engine, row_id) != "dead":
             return {"skipped": "retried before the report went out"}
         ticket = self.tickets.get(int(details["ticket_id"]))
+        retried = last_retry(self.engine, ticket.id, row_id)
+        text, blocks = dead_message(ticket.key, details, zone=self._zone(ticket), retried=retried)
+        earlier = posted_report(self.engine, ticket.id, row_id)
+        if earlier is not None and self._update(earlier, text, blocks):
+            where = {"channel": earlier.channel, "ts": earlier.ts, "thread_ts": earlier.thread_ts}
+            return {**where, "updated": True}
         channel, thread_ts = self._where(ticket.id, ticket.team)
         metadata = {
             "event_type": REPORT_EVENT,
-            "event_payload": {"ticket": ticket.key, "row": str(details["row_id"]), "tag": task.tag},
+            "event_payload": {"ticket": ticket.key, "row": str(row_id), "tag": task.tag},
         }
         ts = self.chat.find_tagged(channel, thread_ts, task.tag) if task.maybe_done else None
         if ts is None:
-            text, blocks = report_message(ticket.key, details)
             ts = self.chat.post(
                 channel, text, blocks=blocks, thread_ts=thread_ts, metadata=metadata
             )
         return {"channel": channel, "ts": ts, "thread_ts": thread_ts}
 
     def mark_retried(self, task: OutboxTask) -> dict[str, Any]:
-        report = posted_report(self.engine, int(task.payload["report_row_id"]))
+        """The report says who retried the row, when, and offers no button meanwhile."""
+        ticket = self.tickets.get(int(task.payload["ticket_id"]))
+        row_id = int(task.payload["row_id"])
+        report = posted_report(self.engine, ticket.id, row_id)
         if report is None:
             return {"skipped": "the report was not posted"}
-        key = self.tickets.get(int(task.payload["ticket_id"])).key
-        text, blocks = report_message(
-            key,
-            report.details,
-            retried_by=str(task.payload["actor"]),
-            origin=str(task.payload["origin"]),
+        retried = _retried(task.payload) or last_retry(self.engine, ticket.id, row_id)
+        if retried is None:
+            return {"skipped": "no retry of the row is recorded"}
+        text, blocks = retrying_message(
+            ticket.key, report.details, retried, zone=self._zone(ticket)
         )
-        self.chat.update(report.channel, report.ts, text, blocks=blocks)
+        if not self._update(report, text, blocks):
+            return {"skipped": "the report is gone"}
         return {"updated": report.ts}
+
+    def mark_went_through(self, task: OutboxTask) -> dict[str, Any]:
+        """The report says the retried row went through, and by whose retry."""
+        ticket = self.tickets.get(int(task.payload["ticket_id"]))
+        row_id = int(task.payload["row_id"])
+        report = posted_report(self.engine, ticket.id, row_id)
+        if report is None:
+            return {"skipped": "the report was not posted"}
+        text, blocks = went_through_message(
+            ticket.key,
+            report.details,
+            at=datetime.fromisoformat(str(task.payload["done_at"])),
+            retried=last_retry(self.engine, ticket.id, row_id),
+            zone=self._zone(ticket),
+        )
+        if not self._update(report, text, blocks):
+            return {"skipped": "the report is gone"}
+        return {"updated": report.ts}
+
+    def _update(self, report: PostedReport, text: str, blocks: list[Block]) -> bool:
+        """Update the report's message; False if it is gone (deleted, or its channel)."""
+        try:
+            self.chat.update(report.channel, report.ts, text, blocks=blocks)
+        except RejectedError as exc:
+            if exc.code not in GONE:
+                raise
+            return False
+        return True
+
+    def _zone(self, ticket: Ticket) -> str:
+        """The time zone of the ticket's team, for clients that cannot show Slack's dates."""
+        try:
+            return self.config.team(ticket.team).business_hours.timezone
+        except KeyError:  # a team dropped from config.yaml since
+            return "UTC"
 
     def _where(self, ticket_id: int, team_name: str) -> tuple[str, str | None]:
         """The triage card's thread, else the top of the team's triage channel."""
@@ -152,6 +149,18 @@ class DeadLetterReports:
         if channel is None:
             raise LookupError(f"the bot cannot see #{team.triage_channel}; invite it there")
         return channel, None
+
+
+def _retried(payload: dict[str, Any]) -> Retried | None:
+    """The retry a ``report_dead_letter_retried`` row is about (rows queued before it carried
+    its time have none)."""
+    if not payload.get("at"):
+        return None
+    return Retried(
+        actor=str(payload["actor"]),
+        origin=str(payload["origin"]),
+        at=datetime.fromisoformat(str(payload["at"])),
+    )
 
 
 def plug_dead_letters(

@@ -4,7 +4,9 @@ The relay reports each in the ticket's triage channel; from there an agent's Ret
 or ``deskhand sync retry`` on the command line, gives it another round: the row is pending
 again with its attempts at 0, the timeline records ``sync_retried`` (who, from where), and the
 report is updated to say so. Only a row that is dead is replayed: a second press changes
-nothing. This module also reads the sync log that ``deskhand sync status`` shows.
+nothing. How the round ends reaches the same report too (see
+:mod:`deskhand.dead_letter_reports`). This module also reads the sync log that
+``deskhand sync status`` shows.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session
 
 from deskhand.config import Config
+from deskhand.dead_letter_reports import Retried, latest_report
 from deskhand.domain import Origin
 from deskhand.events import Event
 from deskhand.notices import Notices
-from deskhand.outbox import REPORT_DEAD_LETTER, REPORT_RETRIED, RowNote, enqueue
+from deskhand.outbox import REPORT_RETRIED, RowNote, enqueue, report_key_prefix
 from deskhand.tickets.timeline import record
 from storage.engine import writing
 from storage.models import OutboxRow, Ticket, TimelineEvent
@@ -143,7 +146,7 @@ def _replay(session: Session, row: OutboxRow, *, actor: str, origin: Origin) -> 
         },
     )
     session.flush()
-    report = _latest_report(session, row.id)
+    report = latest_report(session, row.ticket_id, row.id)
     if report is not None:
         enqueue(
             session,
@@ -156,51 +159,25 @@ def _replay(session: Session, row: OutboxRow, *, actor: str, origin: Origin) -> 
                 "report_row_id": report,
                 "actor": actor,
                 "origin": origin.value,
+                "at": event.at.isoformat(),
             },
-            key=f"dead_letter:{row.id}:retried:{event.id}",
+            key=f"{report_key_prefix(row.id)}retried:{event.id}",
         )
     return outcome
 
 
-def _latest_report(session: Session, row_id: int) -> int | None:
-    """The id of the newest report row of the dead letter ``row_id``, if any."""
-    return session.scalar(
-        select(OutboxRow.id)
-        .where(
-            OutboxRow.action == REPORT_DEAD_LETTER,
-            OutboxRow.dedupe_key.startswith(f"dead_letter:{row_id}:", autoescape=True),
+def last_retry(engine: Engine, ticket_id: int, row_id: int) -> Retried | None:
+    """The newest retry of the dead letter ``row_id``, from the ticket's timeline."""
+    with Session(engine) as session:
+        events = session.scalars(
+            select(TimelineEvent)
+            .where(TimelineEvent.ticket_id == ticket_id, TimelineEvent.kind == SYNC_RETRIED)
+            .order_by(TimelineEvent.id.desc())
         )
-        .order_by(OutboxRow.id.desc())
-        .limit(1)
-    )
-
-
-@dataclass(frozen=True)
-class PostedReport:
-    """Where a dead letter's report went, and what it said."""
-
-    channel: str
-    ts: str
-    details: dict[str, Any]
-    """The report row's payload: ticket_id, row_id, action, target, attempts, error."""
-
-
-def posted_report(engine: Engine, report_row_id: int) -> PostedReport | None:
-    """The report posted by the row ``report_row_id``; None if it was not (yet) posted."""
-    with Session(engine) as session:
-        row = session.get(OutboxRow, report_row_id)
-        if row is None or row.status != "done" or not row.result:
-            return None
-        channel, ts = row.result.get("channel"), row.result.get("ts")
-        if not isinstance(channel, str) or not isinstance(ts, str):
-            return None
-        return PostedReport(channel, ts, dict(row.payload))
-
-
-def row_status(engine: Engine, row_id: int) -> str | None:
-    """The outbox row's status, or None if there is no such row."""
-    with Session(engine) as session:
-        return session.scalar(select(OutboxRow.status).where(OutboxRow.id == row_id))
+        for event in events:
+            if event.data.get("row_id") == row_id:
+                return Retried(event.actor, event.origin, event.at)
+    return None
 
 
 class DeadLetterRetries:

@@ -19,7 +19,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from deskhand.ports import PortError, RateLimitedError
+from deskhand.ports import RateLimitedError
+from deskhand.step_failures import is_expected, short_cause
 from storage.claims import claim, complete_many, release
 from storage.engine import is_sqlite, write_turn
 from storage.models import InboxRow
@@ -206,15 +207,10 @@ class InboxWorker:
             return False
         except Exception as exc:  # every failure is recorded on the row and logged
             retry_at = None if row.attempts >= MAX_ATTEMPTS else utcnow() + backoff(row.attempts)
-            level = logging.WARNING if isinstance(exc, PortError) else logging.ERROR
-            log.log(
-                level,
-                "inbox row %s (%s) failed: %r",
-                row.id,
-                row.kind,
-                exc,
-                exc_info=level == logging.ERROR,
-            )
+            if is_expected(exc):  # the other side's failure: one line, no traceback
+                log.warning("inbox row %s (%s) failed: %s", row.id, row.kind, short_cause(exc))
+            else:
+                log.error("inbox row %s (%s) failed: %r", row.id, row.kind, exc, exc_info=exc)
             release(
                 self.engine, InboxRow, row.id, self.owner, error=repr(exc)[:2000], retry_at=retry_at
             )

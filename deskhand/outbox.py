@@ -36,7 +36,9 @@ Failures, by the core's errors (:mod:`deskhand.ports`):
 A row that exhausts its attempts becomes a dead letter (status 'dead'). In the same
 transaction the ticket's timeline records ``sync_failed`` and a ``report_dead_letter`` row asks
 for a report in the team's triage channel (never for a report itself: no cascade). Dead
-letters are replayed with :mod:`deskhand.dead_letters`.
+letters are replayed with :mod:`deskhand.dead_letters`; when a reported one then goes through,
+the transaction that marks it done adds a ``report_dead_letter_went_through`` row, which
+updates the report to say so.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ from deskhand.ports import (
     UnavailableError,
     UnknownOutcomeError,
 )
+from deskhand.step_failures import is_expected, short_cause
 from deskhand.tickets.timeline import record
 from storage.claims import claim, complete
 from storage.engine import write_turn, writing
@@ -89,7 +92,9 @@ REPORT_DEAD_LETTER = "report_dead_letter"
 """Action of the row that reports a dead letter in the ticket's triage channel."""
 REPORT_RETRIED = "report_dead_letter_retried"
 """Action of the row that marks a dead letter's report as retried, and by whom."""
-UNREPORTED_ACTIONS = frozenset({REPORT_DEAD_LETTER, REPORT_RETRIED})
+REPORT_WENT_THROUGH = "report_dead_letter_went_through"
+"""Action of the row that marks a dead letter's report as done: its replay went through."""
+UNREPORTED_ACTIONS = frozenset({REPORT_DEAD_LETTER, REPORT_RETRIED, REPORT_WENT_THROUGH})
 """Rows whose death is recorded but not reported: a report of a report would never end."""
 SYNC_FAILED = "sync_failed"
 """Timeline kind recorded when one of the ticket's outbox rows becomes a dead letter."""
@@ -162,6 +167,12 @@ class RowNote:
         """The note for a dead letter given another round: the waits start again; an unknown
         outcome stays known, so the replay still looks before it acts."""
         return self.failed(self.error)
+
+
+def report_key_prefix(row_id: int) -> str:
+    """How the dedupe keys of the rows about the dead letter ``row_id`` begin: its reports
+    (``…:<sync_failed event id>``) and their updates."""
+    return f"dead_letter:{row_id}:"
 
 
 def enqueue(
@@ -317,17 +328,69 @@ class OutboxRelay:
             self._bury(row, note.failed(f"rejected: {exc}"))
             return
         except UnknownOutcomeError as exc:
+            log.warning(
+                "outbox row %s (%s) outcome unknown: %s", row.id, row.action, short_cause(exc)
+            )
             self._failed(row, RowNote(f"unknown outcome: {exc}", outcome_unknown=True))
             return
         except Exception as exc:  # recorded on the row; retried with backoff, then dead
-            log.warning("outbox row %s (%s) failed: %r", row.id, row.action, exc)
+            if is_expected(exc):  # the other side's failure: one line, no traceback
+                log.warning("outbox row %s (%s) failed: %s", row.id, row.action, short_cause(exc))
+            else:
+                log.error("outbox row %s (%s) failed: %r", row.id, row.action, exc, exc_info=exc)
             error = str(exc) if isinstance(exc, UnavailableError) else repr(exc)
             next_at = self._failed(row, note.failed(error))
             unavailable = isinstance(exc, UnavailableError) and row.target in self.account_wide
             if unavailable and next_at is not None:
                 self._pause(row.target, min(next_at, self.clock() + UNAVAILABLE_PAUSE))
             return
-        complete(self.engine, OutboxRow, row.id, self.owner, result=result, done_at=utcnow())
+        self._done(row, result)
+
+    def _done(self, row: OutboxRow, result: dict[str, Any] | None) -> None:
+        """Mark the row done. Only a row that failed before can be a dead letter given another
+        round: if it was reported, the same transaction asks for the report's update."""
+        if row.last_error is None or row.ticket_id is None or row.action in UNREPORTED_ACTIONS:
+            complete(self.engine, OutboxRow, row.id, self.owner, result=result, done_at=utcnow())
+            return
+        done_at = utcnow()
+        statement = (
+            update(OutboxRow)
+            .where(*self._held(row))
+            .values(
+                status="done",
+                lease_owner=None,
+                lease_until=None,
+                last_error=None,
+                result=result,
+                done_at=done_at,
+            )
+        )
+        with writing(self.engine) as session:
+            if not session.execute(statement).rowcount:  # type: ignore[attr-defined]
+                return
+            reported = session.scalar(
+                select(OutboxRow.id)
+                .where(
+                    OutboxRow.ticket_id == row.ticket_id,
+                    OutboxRow.action == REPORT_DEAD_LETTER,
+                    OutboxRow.dedupe_key.startswith(report_key_prefix(row.id), autoescape=True),
+                )
+                .limit(1)
+            )
+            if reported is None:
+                return
+            enqueue(
+                session,
+                ticket_id=row.ticket_id,
+                target="slack",
+                action=REPORT_WENT_THROUGH,
+                payload={
+                    "ticket_id": row.ticket_id,
+                    "row_id": row.id,
+                    "done_at": done_at.isoformat(),
+                },
+                key=f"{report_key_prefix(row.id)}went_through",
+            )
 
     def _rate_limited(self, row: OutboxRow, note: RowNote, exc: RateLimitedError) -> None:
         paced = isinstance(exc, PacedError)
@@ -422,7 +485,7 @@ class OutboxRelay:
                 target="slack",
                 action=REPORT_DEAD_LETTER,
                 payload={"ticket_id": row.ticket_id, **details},
-                key=f"dead_letter:{row.id}:{event.id}",
+                key=f"{report_key_prefix(row.id)}{event.id}",
             )
 
     def pending(self) -> int:

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from bot.dead_letters import report_message
 from bot.listeners.dead_letters import RETRY_ACTION, retry_pressed
 from deskhand.config import Config, parse_config
+from deskhand.dead_letter_reports import posted_report
 from deskhand.dead_letters import (
     SYNC_RETRIED,
     DeadLetterRetries,
@@ -22,8 +22,8 @@ from deskhand.dead_letters import (
     UnknownRowsError,
     dead_letter_ids,
     find_ticket_id,
+    last_retry,
     overview,
-    posted_report,
     retry,
     sync_log,
 )
@@ -32,6 +32,7 @@ from deskhand.notices import Notices
 from deskhand.outbox import (
     REPORT_DEAD_LETTER,
     REPORT_RETRIED,
+    REPORT_WENT_THROUGH,
     OutboxRelay,
     OutboxTask,
     RowNote,
@@ -81,6 +82,7 @@ class Slack:
 
     reports: list[OutboxTask] = field(default_factory=list)
     updates: list[OutboxTask] = field(default_factory=list)
+    went_through: list[OutboxTask] = field(default_factory=list)
 
     def report(self, task: OutboxTask) -> dict[str, Any]:
         self.reports.append(task)
@@ -88,6 +90,10 @@ class Slack:
 
     def update(self, task: OutboxTask) -> dict[str, Any]:
         self.updates.append(task)
+        return {"updated": True}
+
+    def mark_went_through(self, task: OutboxTask) -> dict[str, Any]:
+        self.went_through.append(task)
         return {"updated": True}
 
 
@@ -128,7 +134,12 @@ def world(migrated_engine: Engine) -> World:
     jira, slack = Jira(), Slack()
     relay = OutboxRelay(
         migrated_engine,
-        {"create_jira_issue": jira, REPORT_DEAD_LETTER: slack.report, REPORT_RETRIED: slack.update},
+        {
+            "create_jira_issue": jira,
+            REPORT_DEAD_LETTER: slack.report,
+            REPORT_RETRIED: slack.update,
+            REPORT_WENT_THROUGH: slack.mark_went_through,
+        },
         owner="test",
         retry_delay=lambda attempts: timedelta(0),
     )
@@ -196,6 +207,10 @@ def test_a_retry_gives_the_dead_letter_one_more_round_and_says_so(world: World) 
     [update] = rows(world.engine, action=REPORT_RETRIED)
     assert update.payload["report_row_id"] == report.id
     assert (update.payload["actor"], update.payload["origin"]) == (AGENT, "slack")
+    assert update.payload["at"] == event.at.isoformat()
+    retried = last_retry(world.engine, world.ticket_id, world.dead_id)
+    assert retried is not None
+    assert (retried.actor, retried.origin, retried.at) == (AGENT, "slack", event.at)
 
     world.jira.fixed = True
     world.drain()
@@ -205,6 +220,16 @@ def test_a_retry_gives_the_dead_letter_one_more_round_and_says_so(world: World) 
     assert len(world.jira.calls) == 3
     [told] = world.slack.updates
     assert told.payload["report_row_id"] == report.id
+    # It went through: the report is asked to say so, once.
+    [through] = world.slack.went_through
+    [done] = rows(world.engine, id=world.dead_id)
+    assert done.done_at is not None
+    assert through.payload == {
+        "ticket_id": world.ticket_id,
+        "row_id": world.dead_id,
+        "done_at": done.done_at.isoformat(),
+    }
+    assert [r.status for r in rows(world.engine, action=REPORT_WENT_THROUGH)] == ["done"]
 
 
 def test_a_second_retry_of_the_same_row_changes_nothing(world: World) -> None:
@@ -250,6 +275,53 @@ def test_two_presses_at_once_replay_the_row_once(world: World, database_url: str
     assert sorted(outcomes) == [False, True]
     assert len(events(world.engine, SYNC_RETRIED)) == 1
     assert len(rows(world.engine, action=REPORT_RETRIED)) == 1
+
+
+def test_only_a_reported_dead_letter_that_goes_through_asks_for_its_report_update(
+    world: World,
+) -> None:
+    """A row that failed before but never died has no report to update."""
+    calls: list[OutboxTask] = []
+
+    def flaky(task: OutboxTask) -> dict[str, Any]:
+        calls.append(task)
+        if len(calls) == 1:
+            raise RuntimeError("connection reset")
+        return {}
+
+    world.relay.executors["flaky"] = flaky
+    with writing(world.engine) as session:
+        enqueue(
+            session,
+            ticket_id=world.ticket_id,
+            target="jira",
+            action="flaky",
+            payload={},
+            key="test:flaky",
+        )
+    world.drain()
+    assert len(calls) == 2
+    assert [r.status for r in rows(world.engine, action="flaky")] == ["done"]
+    assert rows(world.engine, action=REPORT_WENT_THROUGH) == []
+
+
+def test_a_retried_report_row_that_goes_through_asks_for_nothing_more(world: World) -> None:
+    """Reports are never reported on: a dead report row, retried, just goes through."""
+
+    def refused(task: OutboxTask) -> dict[str, Any]:
+        raise RejectedError("channel_not_found")
+
+    world.relay.executors[REPORT_DEAD_LETTER] = refused
+    retry(world.engine, [world.dead_id], actor=AGENT, origin=Origin.SLACK)
+    world.drain()  # Jira refuses again; this time its report dies too
+    dead = [r for r in rows(world.engine, status="dead") if r.action == REPORT_DEAD_LETTER]
+    assert len(dead) == 1
+
+    world.relay.executors[REPORT_DEAD_LETTER] = world.slack.report
+    retry(world.engine, [dead[0].id], actor="cli", origin=Origin.CLI)
+    world.drain()
+    assert rows(world.engine, id=dead[0].id)[0].status == "done"
+    assert rows(world.engine, action=REPORT_WENT_THROUGH) == []
 
 
 # the Retry button -------------------------------------------------------------------------------
@@ -336,48 +408,33 @@ def test_a_ticket_is_found_by_key_in_any_case_or_by_id(world: World) -> None:
 
 def test_the_posted_report_is_where_its_row_says(world: World) -> None:
     [report] = rows(world.engine, action=REPORT_DEAD_LETTER)
-    posted = posted_report(world.engine, report.id)
+    posted = posted_report(world.engine, world.ticket_id, world.dead_id)
     assert posted is not None
-    assert (posted.channel, posted.ts) == ("C0TRIAGE", f"100.{report.id}")
+    assert (posted.channel, posted.ts, posted.thread_ts) == ("C0TRIAGE", f"100.{report.id}", None)
     assert posted.details["row_id"] == world.dead_id
-    assert posted_report(world.engine, world.dead_id) is None  # not a posted report
+    assert posted_report(world.engine, world.ticket_id, report.id) is None  # not a dead letter
+    assert posted_report(world.engine, world.ticket_id + 1, world.dead_id) is None
 
 
-# the Slack side: the report and the press -------------------------------------------------------
-
-
-@pytest.fixture
-def details() -> dict[str, Any]:
-    return {
-        "ticket_id": 1,
-        "row_id": 42,
-        "action": "create_jira_issue",
-        "target": "jira",
-        "attempts": 12,
-        "error": "400: <!channel> @here <https://evil.example|ok> " + "x" * 5000,
-    }
-
-
-def test_the_report_names_the_failure_escapes_the_error_and_offers_retry(
-    details: dict[str, Any],
+def test_the_report_is_the_message_last_posted_with_the_latest_rounds_details(
+    world: World,
 ) -> None:
-    text, blocks = report_message("IT-7", details)
-    shown = str(blocks)
-    assert "IT-7" in text
-    assert "`create_jira_issue` (Jira) failed after 12 attempts" in shown
-    assert "<!channel>" not in shown
-    assert "<https://evil" not in shown
-    assert "&lt;!channel&gt;" in shown
-    assert all(len(b["text"]["text"]) <= 3000 for b in blocks if b["type"] == "section")
-    [actions] = [b for b in blocks if b["type"] == "actions"]
-    [button] = actions["elements"]
-    assert (button["action_id"], button["value"]) == (RETRY_ACTION, "42")
+    """A report row that posted nothing (here: skipped) leaves the earlier message standing
+    as the report; what the latest round said is what an update of it shows."""
+    [first] = rows(world.engine, action=REPORT_DEAD_LETTER)
+    retry(world.engine, [world.dead_id], actor=AGENT, origin=Origin.SLACK)
+    world.relay.executors[REPORT_DEAD_LETTER] = lambda task: {"skipped": "for the test"}
+    world.drain()  # Jira refuses again: dead again, and a second report row
+    [_, second] = rows(world.engine, action=REPORT_DEAD_LETTER)
+    assert second.status == "done"
+    posted = posted_report(world.engine, world.ticket_id, world.dead_id)
+    assert posted is not None
+    assert posted.ts == f"100.{first.id}"
+    assert posted.details == second.payload
+    assert posted.details != first.payload
 
-    _, after = report_message("IT-7", details, retried_by=AGENT)
-    assert [b for b in after if b["type"] == "actions"] == []
-    assert f"Retried by <@{AGENT}>" in str(after)
-    _, by_cli = report_message("IT-7", details, retried_by="cli", origin="cli")
-    assert "deskhand sync retry" in str(by_cli)
+
+# the Slack side: the press ------------------------------------------------------------------
 
 
 def test_a_press_becomes_the_cores_event() -> None:

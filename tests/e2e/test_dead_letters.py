@@ -96,9 +96,8 @@ def test_a_dead_jira_create_is_reported_and_only_an_agents_retry_replays_it_once
 
     report = report_in(running, triage)
     shown = str(report.blocks)
-    assert "IT-1" in report.text
-    assert "create_jira_issue" in shown
-    assert f"failed after {ATTEMPTS} attempts" in shown
+    assert report.text == "IT-1: creating the Jira issue failed and was set aside"
+    assert f"creating the Jira issue failed after {ATTEMPTS} attempts" in shown
     assert "HTTP 503" in shown
     button = next(
         e
@@ -135,9 +134,11 @@ def test_a_dead_jira_create_is_reported_and_only_an_agents_retry_replays_it_once
     assert create_row(running).status == "done"
     [retried] = retries(running)
     assert (retried.actor, retried.origin) == (bob.user.id, "slack")
-    # The report now says who retried it, and offers no button any more.
+    # The report now says it went through on bob's retry, and offers no button any more.
     assert report.edited is not None
-    assert f"Retried by <@{bob.user.id}>" in str(report.blocks)
+    assert report.text == "IT-1: creating the Jira issue went through on retry"
+    assert ":white_check_mark: *IT-1*: creating the Jira issue went through" in str(report.blocks)
+    assert f"(by <@{bob.user.id}>)" in str(report.blocks)
     assert RETRY_ACTION not in str(report.blocks)
 
     # A second agent pressing the stale button changes nothing.
