@@ -115,10 +115,20 @@ def translated(*, write: bool) -> Iterator[None]:
     """Raise the core's errors for whatever the ``jira`` client raises inside.
 
     A timeout while connecting means nothing was sent; one while waiting for the answer to a
-    write means the write may have happened (``UnknownOutcomeError``).
+    write means the write may have happened (``UnknownOutcomeError``). So does an answer that
+    broke off (the connection dropped mid-body) or is not JSON (the HTML page of a proxy or a
+    maintenance screen in front of Jira): after a read, Jira is simply unavailable; after a
+    write, Jira may have carried it out before the answer went wrong.
     """
     try:
         yield
+    except (
+        requests.exceptions.ChunkedEncodingError,
+        requests.exceptions.ContentDecodingError,
+    ) as error:
+        raise _after(write, f"Jira's answer broke off: {error}") from error
+    except requests.exceptions.JSONDecodeError as error:
+        raise _after(write, f"Jira's answer was not JSON (a proxy's page?): {error}") from error
     except JIRAError as error:
         raise translate(error, write=write) from error
     except requests.exceptions.ConnectTimeout as error:
@@ -129,3 +139,8 @@ def translated(*, write: bool) -> Iterator[None]:
         raise UnavailableError(f"timed out waiting for Jira: {error}") from error
     except requests.exceptions.ConnectionError as error:
         raise UnavailableError(f"connection error: {error}") from error
+
+
+def _after(write: bool, message: str) -> Exception:
+    """A broken answer's error: the outcome of a write is not known; a read can be repeated."""
+    return UnknownOutcomeError(message) if write else UnavailableError(message)

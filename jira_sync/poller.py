@@ -33,18 +33,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jira
-import requests
 from sqlalchemy import Engine
 
 from deskhand.events import Event
 from deskhand.inbox import Delivery, Inbox
-from deskhand.ports import RejectedError, UnavailableError
+from deskhand.ports import RejectedError
 from jira_sync.errors import translated
 from jira_sync.inbound import comment_from_rest, issue_from_rest, normalise_time
 from storage.cursors import move_cursor, read_cursor
@@ -91,33 +89,13 @@ def _jql_string(value: str) -> str:
     return f'"{escaped}"'
 
 
-@contextmanager
-def _reading() -> Iterator[None]:
-    """A read from Jira whose failures come out as the core's errors: ``translated``'s, and
-    two answers it lets through, which a Jira that is down or restarting gives too: a body
-    that broke off (the connection dropped mid-answer) and one that is not JSON (the HTML page
-    of a proxy or of a maintenance screen in front of Jira). Both are ``UnavailableError``:
-    the poller only reads, and its cursor moves only after a complete run, so the next run
-    is always safe."""
-    try:
-        with translated(write=False):
-            yield
-    except (
-        requests.exceptions.ChunkedEncodingError,
-        requests.exceptions.ContentDecodingError,
-    ) as error:
-        raise UnavailableError(f"Jira's answer broke off: {error}") from error
-    except requests.exceptions.JSONDecodeError as error:
-        raise UnavailableError(f"Jira's answer was not JSON (a proxy's page?): {error}") from error
-
-
 class JiraPoller:
     """Polls ``projects`` through ``client`` (built without retries of its own, with a timeout)
     and stores what it finds in ``inbox``; its cursor lives in ``engine``'s ``sync_cursors``.
 
     ``first_lookback``: how far back the very first run looks. ``now``: the clock for that first
     window (tests pass their own). Errors from Jira surface as the core's port errors
-    (``jira_sync.errors.translated``, and ``_reading`` for what that lets through); the
+    (``jira_sync.errors.translated``, an answer that broke off or is not JSON included); the
     caller's loop logs them and runs again later, and nothing is lost because the cursor only
     moves after a complete run.
     """
@@ -189,7 +167,7 @@ class JiraPoller:
 
     def _zone(self) -> ZoneInfo:
         """The API user's time zone, asked each run (an admin may change it)."""
-        with _reading():
+        with translated(write=False):
             name = self._client.myself().get("timeZone")
         try:
             return ZoneInfo(str(name))
@@ -234,7 +212,7 @@ class JiraPoller:
         self, jql: str, page: str | int | None
     ) -> tuple[list[Mapping[str, Any]], str | int | None]:
         """One page of ``jql`` and what names the next page (None after the last)."""
-        with _reading():
+        with translated(write=False):
             if self.flavour == "cloud":
                 found = self._client.enhanced_search_issues(
                     jql,
@@ -268,7 +246,7 @@ class JiraPoller:
         start = 0
         while True:
             try:
-                with _reading():
+                with translated(write=False):
                     page = self._client.comments(
                         issue_key,
                         expand="properties",
