@@ -15,7 +15,7 @@ from rich.table import Table
 from sqlalchemy import inspect
 
 from deskhand.config import ConfigError, load_config
-from deskhand.demo_morning import play_morning
+from deskhand.demo_morning import StalledError, play_morning
 from deskhand.manifest import required_scopes
 from recipes.book import RecipeBook
 from storage.engine import make_engine
@@ -60,7 +60,11 @@ def run_demo(config_path: Path, out: Console) -> int:
     if book is not None:
         names = ", ".join(recipe.name for recipe in book.current.recipes)
         out.print(f"   Recipes in force: {names}", markup=False)
-    play_morning(config, out, recipes=book)
+    try:
+        play_morning(config, out, recipes=book)
+    except StalledError as exc:
+        out.print(f"The demo stalled: {exc}.", markup=False)
+        return 1
     out.print(
         "Not in the demo yet: the scheduler (SLAs, follow-ups, CSAT) and the dashboard.",
         emoji=False,

@@ -2,13 +2,22 @@
 
 Deskhand runs for real (Socket Mode, SQLite in a temporary folder); people act through the
 sandbox's driver; the demo prints what each channel and thread looks like afterwards.
+
+The recipes see the demo's own time (:class:`~deskhand.demo_clock.DemoClock`: a Monday, at
+each step's label), so business-hours recipes answer the same whatever day the demo runs.
+A step that needs something to have happened first (alice answering carol's question) waits
+for it to show in Slack, up to a deadline.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from deskhand.config import Config
+from deskhand.demo_clock import DemoClock, local_time
 from deskhand.sandbox_cli import layout_for
 from deskhand.wiring import Deskhand, build
 from recipes.book import RecipeBook
@@ -29,6 +39,15 @@ from sandbox.world import SandboxWorld
 from storage.models import Ticket
 
 WEBHOOK_SECRET = "demo-webhook-secret"  # noqa: S105 - the sandbox's, not a real secret
+
+WAIT_SECONDS = 30.0
+"""How long a step waits for what it needs to see in Slack before the demo gives up."""
+
+MENTION = re.compile(r"<@([A-Z0-9]+)>")
+
+
+class StalledError(RuntimeError):
+    """Something the script waits for did not happen in time."""
 
 
 def play_morning(config: Config, out: Console, *, recipes: RecipeBook | None = None) -> None:
@@ -62,10 +81,18 @@ def play_morning(config: Config, out: Console, *, recipes: RecipeBook | None = N
         webhooks = stack.enter_context(
             WebhookSender(world.jira, f"{web.url}/jira/webhook", WEBHOOK_SECRET)
         )
+        clock = DemoClock(config.teams[0].business_hours.timezone)
+        if deskhand.tickets.recipes is not None:
+            deskhand.tickets.recipes.now = clock  # the recipes' clock, not the machine's
         deskhand.connect_socket_mode(world.slack.app_token)
         server.wait_for_connection(10)
-        morning = Morning(world, deskhand, webhooks)
-        _script(morning, out)
+        morning = Morning(world, deskhand, webhooks, clock)
+        out.print(
+            f"   A Monday morning, {clock.zone.key} time ({config.teams[0].name}'s): "
+            "recipes see these times, not this machine's clock.",
+            markup=False,
+        )
+        _script(morning, config, out)
         _show(world, config, out)
         _tickets(world, deskhand, out)
         _issues(world, out)
@@ -76,6 +103,7 @@ class Morning:
     world: SandboxWorld
     deskhand: Deskhand
     webhooks: WebhookSender
+    clock: DemoClock
 
     def settle(self) -> None:
         for _ in range(3):  # Deskhand's own posts and Jira writes come back once
@@ -83,15 +111,31 @@ class Morning:
             self.deskhand.wait_idle(15)
             self.webhooks.wait_idle(10)
 
+    def in_thread(self, message: Message, text: str) -> bool:
+        """Whether a reply in ``message``'s thread says ``text`` (read as Slack stores it)."""
+        with self.world.slack.workspace.lock:  # Deskhand may be posting into it right now
+            replies = self.world.slack.driver.thread(message)[1:]
+        return any(text in reply.text for reply in replies)
 
-def _script(morning: Morning, out: Console) -> None:
+    def until(self, what: str, seen: Callable[[], bool], timeout: float = WAIT_SECONDS) -> None:
+        """Wait until ``seen()``; :class:`StalledError`, naming ``what``, after ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        while not seen():
+            if time.monotonic() >= deadline:
+                raise StalledError(f"{what} did not happen within {timeout:.0f} s")
+            self.deskhand.wake()
+            time.sleep(0.05)
+
+
+def _script(morning: Morning, config: Config, out: Console) -> None:
     world = morning.world
     people = world.slack.driver
     alice, bob, carol, dave = (people.user(n) for n in ("alice", "bob", "carol", "dave"))
     channel = f"#{world.layout.request_channels[0]}"
 
-    def step(clock: str, what: str) -> None:
-        out.print(f"  {clock}  {what}", markup=False, emoji=False)
+    def step(label: str, what: str) -> None:
+        morning.clock.set(label)
+        out.print(f"  {label}  {what}", markup=False, emoji=False)
 
     step("08:58", f"alice asks in {channel}; bob (an agent) reacts with the ticket emoji")
     vpn = alice.post(channel, "My laptop will not connect to the VPN")
@@ -134,10 +178,15 @@ def _script(morning: Morning, out: Console) -> None:
     carol.reply(vpn_card, "The gateway certificate expired last night; renewing it")
     morning.settle()
 
-    step("09:10", "carol asks alice a question from IT-1's Jira issue")
+    step("09:10", "carol asks alice a question from IT-1's Jira issue; alice answers")
     key = _jira_key(morning.deskhand, "IT-1")
     if key is not None:
-        JiraDriver(world.jira).user("carol").comment(key, "Which office are you working from?")
+        question = "Which office are you working from?"
+        JiraDriver(world.jira).user("carol").comment(key, question)
+        morning.until(
+            f"carol's question in {key} reaching alice's thread",
+            lambda: morning.in_thread(vpn, question),
+        )
     alice.reply(vpn, "From home today")
     morning.settle()
 
@@ -148,14 +197,28 @@ def _script(morning: Morning, out: Console) -> None:
     carol.click(triage[1], "escalate")
     morning.settle()
 
-    step("09:15", "dave asks about his payslip; bob reacts; a recipe routes it to HR")
+    step(
+        "09:15",
+        "dave asks about his payslip; bob reacts; a recipe routes it to HR"
+        + _there(config, "HR", morning.clock.at("09:15")),
+    )
     payslip = dave.post(channel, "My payslip for November is missing")
     bob.react(payslip, "ticket")
     morning.settle()
 
 
+def _there(config: Config, team: str, moment: datetime) -> str:
+    """What the clock says in ``team``'s time zone at ``moment``, when that zone is not the
+    demo's (", where it is 03:15 (America/New_York)"); nothing otherwise."""
+    hours = next((t.business_hours for t in config.teams if t.name == team), None)
+    if hours is None or hours.timezone == config.teams[0].business_hours.timezone:
+        return ""
+    return f", where it is {local_time(moment, hours.timezone)} ({hours.timezone})"
+
+
 def _show(world: SandboxWorld, config: Config, out: Console) -> None:
     ws = world.slack.workspace
+    names = {user.id: user.name for user in ws.users.values()}
     channels = [*world.layout.request_channels, *world.layout.triage_channels]
     places = [(f"#{name}", f"#{name}") for name in channels]
     places += [
@@ -169,13 +232,14 @@ def _show(world: SandboxWorld, config: Config, out: Console) -> None:
             continue
         out.print(f"[bold]{title}[/]")
         for message in messages:
-            _line(ws.users[message.user].name, message, "    ", out)
+            _line(ws.users[message.user].name, message, "    ", out, names)
             for reply in world.slack.driver.thread(message)[1:]:
-                _line(ws.users[reply.user].name, reply, "      ↳ ", out)
+                _line(ws.users[reply.user].name, reply, "      ↳ ", out, names)
 
 
-def _line(author: str, message: Message, indent: str, out: Console) -> None:
-    text = message.text.replace("\n", " ")
+def _line(author: str, message: Message, indent: str, out: Console, names: dict[str, str]) -> None:
+    """One message as Slack shows it: on one line, mentions as @name."""
+    text = MENTION.sub(lambda m: f"@{names.get(m[1], m[1])}", message.text.replace("\n", " "))
     reactions = " ".join(f":{name}: x{len(users)}" for name, users in message.reactions.items())
     suffix = f"  [{reactions}]" if reactions else ""
     out.print(f"{indent}{author}: {text}{suffix}", markup=False, emoji=False)

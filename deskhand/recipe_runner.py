@@ -3,8 +3,9 @@
 For a new ticket the fields recipes set (team, service, priority, level, labels) are decided
 before the ticket is written, so its triage card goes to the right team at once; everything
 else (assignments, status, replies, notes, posts) is applied right after, in the same
-transaction, through the timeline and the outbox like any change. Every decision is on the
-timeline with its recipe and its reason, which the triage card shows.
+transaction, through the timeline and the outbox like any change; by then the ticket has its
+key, and the messages are rendered with it. Every decision is on the timeline with its recipe
+and its reason, which the triage card shows.
 
 ``jira_project`` chooses the project a new ticket's issue is created in. Later, once the
 ticket has (or is getting) an issue, a recipe's ``jira_project`` changes nothing: Jira's REST
@@ -88,11 +89,15 @@ class RecipeRunner:
         recipes: Callable[[], RecipeSet],
         *,
         agents_of: Callable[[str], Sequence[str]] = lambda _team: (),
+        now: Callable[[], datetime] = utcnow,
     ) -> None:
         """``recipes`` gives the set in force (a reload swaps it); ``agents_of(team)`` the
-        team's agents, for round-robin assignment."""
+        team's agents, for round-robin assignment; ``now`` the time of the events the ticket
+        service hands the recipes (what ``business_hours`` conditions read): the real clock,
+        or a fixed one where the outcome must not depend on the day (``deskhand demo``)."""
         self.recipes = recipes
         self.agents_of = agents_of
+        self.now = now
 
     def route(self, event: RecipeEvent) -> Routing:
         return route(self.recipes(), event)

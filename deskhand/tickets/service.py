@@ -171,7 +171,8 @@ class TicketService:
 
     def _insert(self, session: Session, new: NewTicket) -> Created:
         hooks = self._hooks
-        routing = hooks.route_new(new) if hooks is not None else None
+        planned = hooks.route_new(new) if hooks is not None else None
+        routing = planned.routing if planned is not None else None
         decided = RecipeHooks.fields(new, routing)
         chosen = RecipeHooks.jira_project(routing)
         number = session.execute(
@@ -183,6 +184,8 @@ class TicketService:
         if number is None:
             raise KeyError(f"unknown team {decided.team!r}")
         key = f"{number.key_prefix}-{number.next_number - 1}"
+        if planned is not None:  # the team is decided, so is the key: messages can say it
+            routing = planned.with_key(key)
         # The project the ticket's issue goes into (a recipe's choice, else its team's):
         # remembered, so a retried create looks for the issue where it was made.
         jira_project = chosen.project if chosen is not None else number.jira_project
