@@ -35,7 +35,14 @@ class EmojiRecipes:
             return
         text = f"{ticket.title}\n{ticket.description}"
         routing = self.runner.route(
-            ticket_event(Trigger.REACTION_ADDED, ticket, text=text, channel=None, emoji=event.emoji)
+            ticket_event(
+                Trigger.REACTION_ADDED,
+                ticket,
+                text=text,
+                channel=None,
+                at=self.runner.now(),
+                emoji=event.emoji,
+            )
         )
         if not routing.actions and routing.notice is None:
             return

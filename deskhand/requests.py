@@ -30,7 +30,6 @@ from recipes.actions import PostToChannel, ReplyToRequester
 from recipes.events import RecipeEvent
 from recipes.schema import Trigger
 from storage.engine import writing
-from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +179,7 @@ class MessageIntake:
         routing = runner.route(
             RecipeEvent(
                 trigger=Trigger.MESSAGE_POSTED,
-                at=utcnow(),
+                at=runner.now(),
                 text=event.text,
                 channel=None if channel.is_private else channel.name,
                 requester_id=event.user,
