@@ -45,19 +45,23 @@ def load_configured_recipes(config: Config, config_path: str | Path) -> RecipeSe
 
 def load_recipes(paths: Iterable[str | Path], config: Config) -> RecipeSet:
     """Load recipe files, and the ``*.yaml``/``*.yml`` files of folders (by name, with
-    sub-folders), in the order given. RecipeError with every problem otherwise."""
+    sub-folders), in the order given, each file once however often it is named.
+    RecipeError with every problem otherwise."""
     sources: list[tuple[str, str | None]] = []
     problems: list[ConfigProblem] = []
+    seen: set[Path] = set()
     for path in (Path(entry) for entry in paths):
         if path.is_dir():
-            files = sorted(
+            found_files = sorted(
                 found
                 for found in path.rglob("*")
                 if found.suffix in RECIPE_SUFFIXES and found.is_file()
             )
+            files = [found for found in found_files if _first_time(found, seen)]
             sources += [(str(found), _read(found, problems)) for found in files]
         elif path.is_file():
-            sources.append((str(path), _read(path, problems)))
+            if _first_time(path, seen):
+                sources.append((str(path), _read(path, problems)))
         else:
             problems.append(ConfigProblem(str(path), 1, 1, "", "no such file or folder"))
     readable = [(name, text) for name, text in sources if text is not None]
@@ -69,6 +73,16 @@ def load_recipes(paths: Iterable[str | Path], config: Config) -> RecipeSet:
 def parse_recipes(text: str, config: Config, filename: str = "recipes.yaml") -> RecipeSet:
     """Load recipes from YAML text (one file's worth)."""
     return _load([(filename, text)], config, [], [filename])
+
+
+def _first_time(path: Path, seen: set[Path]) -> bool:
+    """Whether ``path`` is new to ``seen`` (and note it): a file named twice, or named and
+    also in a folder named, is read once, where it first comes."""
+    resolved = path.resolve()
+    if resolved in seen:
+        return False
+    seen.add(resolved)
+    return True
 
 
 def _read(path: Path, problems: list[ConfigProblem]) -> str | None:

@@ -32,17 +32,23 @@ _HISTORY_KINDS = ("created", "team_changed", "priority_changed", "level_changed"
 
 
 def parse_since(value: str, now: datetime) -> datetime:
-    """``30d``, ``12h``, ``2w`` before ``now``, or an ISO date or time (UTC unless given)."""
+    """``30d``, ``12h``, ``2w`` before ``now``, or an ISO date or time (UTC unless given).
+    ValueError, with a message for the user, for anything else, and for a span or date so
+    far out that it is not a time (before the year 1, say)."""
+    expected = "expected e.g. 30d, 12h, 2w, or a date such as 2026-10-01"
     span = _SPAN.match(value)
-    if span is not None:
-        return now - timedelta(**{_UNITS[span.group(2)]: int(span.group(1))})
     try:
-        moment = datetime.fromisoformat(value.strip())
+        if span is not None:
+            moment = now - timedelta(**{_UNITS[span.group(2)]: int(span.group(1))})
+        else:
+            moment = datetime.fromisoformat(value.strip())
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"--since {value!r}: out of range; {expected}") from None
     except ValueError:
-        raise ValueError(
-            f"--since {value!r}: expected e.g. 30d, 12h, 2w, or a date such as 2026-10-01"
-        ) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+        raise ValueError(f"--since {value!r}: {expected}") from None
 
 
 @dataclass(frozen=True)

@@ -35,12 +35,15 @@ from deskhand.domain import Priority, TicketStatus
 RECIPE_NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,99}$"
 EMOJI_PATTERN = r"^[a-z0-9_+\-']{1,100}$"
 JIRA_PROJECT_PATTERN = r"^[A-Z][A-Z0-9_]{1,9}$"
+SLACK_USER_PATTERN = r"^[UW][A-Z0-9]+$"
 
 PATTERN_HELP = {
     RECIPE_NAME_PATTERN: "a recipe name: lower-case letters, digits, '.', '_' or '-' "
     "(at most 100), starting with a letter or digit",
     EMOJI_PATTERN: "an emoji name without colons (e.g. 'hr')",
     JIRA_PROJECT_PATTERN: "a Jira project key: 2 to 10 upper-case letters, digits or '_'",
+    SLACK_USER_PATTERN: "a Slack user id such as U0123ABC, not a name: use the user's id "
+    "(in Slack, their profile → ⋮ → Copy member ID)",
 }
 """What a value that misses each pattern should look like, for error messages."""
 
@@ -82,6 +85,13 @@ OneOrMany = Annotated[list[_Item], BeforeValidator(_listed), _OneOrMany(), Field
 """One value or a non-empty list of values; a condition on it holds when any of them does."""
 
 Level = Annotated[int, Field(ge=1, le=3, description="Support level: 1, 2 or 3 (L1 to L3).")]
+SlackUserId = Annotated[
+    str,
+    Field(
+        pattern=SLACK_USER_PATTERN,
+        description="A Slack user id (U… or W…), e.g. U0123ABC; names are not looked up.",
+    ),
+]
 EmojiName = Annotated[
     str, Field(pattern=EMOJI_PATTERN, description="An emoji name without colons.")
 ]
@@ -121,7 +131,7 @@ class TextCondition(Strict):
 class RequesterCondition(Strict):
     """Who asked. Every part given must hold; each holds when any of its values does."""
 
-    user: OneOrMany[str] | None = Field(None, description="Slack user ids, e.g. U0123ABC.")
+    user: OneOrMany[SlackUserId] | None = Field(None, description="Slack user ids, e.g. U0123ABC.")
     group: OneOrMany[str] | None = Field(
         None, description="Slack user group handles or ids the requester belongs to."
     )
@@ -184,7 +194,9 @@ class Condition(Strict):
 class AssignAction(Strict):
     """Assign the ticket to a person, or round-robin among a team's agents."""
 
-    user: str | None = Field(None, description="Slack user id of the assignee.")
+    user: SlackUserId | None = Field(
+        None, description="Slack user id of the assignee (U… or W…), e.g. U0123ABC."
+    )
     round_robin: bool = Field(
         False, description="Pick the next of the team's agents in turn (the caller picks)."
     )

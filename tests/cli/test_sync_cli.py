@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -17,9 +18,10 @@ from deskhand import sync_cli
 from deskhand.domain import Origin
 from deskhand.outbox import REPORT_DEAD_LETTER, OutboxRelay, OutboxTask, enqueue
 from deskhand.ports import RejectedError, UnknownOutcomeError
-from deskhand.sync_cli import EXIT_USAGE, sync_app
+from deskhand.sync_cli import EXIT_DATABASE, EXIT_USAGE, sync_app
 from deskhand.tickets.timeline import record
 from storage.engine import writing
+from storage.migrate import upgrade
 from storage.models import OutboxRow, TimelineEvent
 from tests import rows
 
@@ -157,6 +159,67 @@ def test_status_of_an_unknown_ticket_is_an_error(seeded: Seeded) -> None:
     assert "no ticket IT-99" in result.output
 
 
+def test_status_at_80_columns_shows_every_value_whole(
+    seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As piped output or a narrow terminal gets it: a block per row, nothing cut to '…'."""
+    monkeypatch.setattr(sync_cli, "out", Console(width=80, highlight=False, soft_wrap=True))
+    overview = sync("status", config=seeded.config)
+    ticket = sync("status", "IT-1", config=seeded.config)
+    for result in (overview, ticket):
+        assert result.exit_code == 0, result.output
+        assert all(len(line) <= 80 for line in result.stdout.splitlines()), result.stdout
+    assert "…" not in ticket.stdout
+    log = ticket.stdout.splitlines()
+    assert "  kind      sync_failed" in log
+    assert "  action         create_jira_issue" in log
+    assert "  status         dead" in log
+    dead = seeded.dead["IT-1"]
+    block = overview.stdout.split(f"  row            {dead}\n", 1)[1].split("\n\n")[0]
+    assert [line.split()[0] for line in block.splitlines()][:5] == [
+        "ticket",
+        "action",
+        "target",
+        "status",
+        "attempts",
+    ]
+    assert "  ticket         IT-1" in block
+
+
+def test_a_ticket_without_sync_events_says_so(seeded: Seeded) -> None:
+    fresh = add_ticket(seeded.engine, 3)
+    result = sync("status", str(fresh), config=seeded.config)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1] == "No sync events yet."
+    assert "Sync log" not in result.stdout
+    assert "Outbox" in result.stdout
+
+
+def test_the_dead_letters_table_leaves_out_columns_no_dead_letter_fills(seeded: Seeded) -> None:
+    result = sync("status", config=seeded.config)
+    dead = result.stdout.split("Dead letters", 1)[1]
+    header = cells(
+        next(line for line in dead.splitlines() if line.startswith("┃")).replace("┃", "│")
+    )
+    assert header == [
+        "row",
+        "ticket",
+        "action",
+        "target",
+        "status",
+        "attempts",
+        "last error",
+        "created (UTC)",
+    ]
+
+
+def test_an_empty_outbox_says_so(tmp_path: Path, sqlite_url: str) -> None:
+    upgrade(sqlite_url)
+    result = sync("status", config=config_on(tmp_path, sqlite_url))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "The outbox is empty: nothing has been sent yet.\n"
+
+
 def test_status_without_dead_letters_says_so(seeded: Seeded) -> None:
     assert sync("retry", "--all", config=seeded.config).exit_code == 0
     result = sync("status", config=seeded.config)
@@ -191,10 +254,38 @@ def test_retry_replays_named_rows_and_records_it_as_the_cli(seeded: Seeded) -> N
 
     before = state(seeded.engine)
     again = sync("retry", str(row_id), config=seeded.config)
-    assert again.exit_code == 0
-    assert "left as is: pending, not dead" in again.output
-    assert "0 of 1 retried." in again.output
+    assert again.exit_code == EXIT_USAGE
+    assert again.stderr.splitlines() == [
+        f"row {row_id} is not a dead letter (status pending); left as it is",
+        "Nothing was retried.",
+    ]
+    assert again.stdout == ""
     assert state(seeded.engine) == before
+
+
+def test_retry_says_which_named_rows_are_not_dead_letters_and_retries_the_rest(
+    seeded: Seeded,
+) -> None:
+    done = card_row(seeded.engine, seeded.tickets["IT-1"])
+    dead = seeded.dead["IT-2"]
+    result = sync("retry", str(done), str(dead), config=seeded.config)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == f"row {done} is not a dead letter (status done); left as it is\n"
+    assert "1 of 2 retried." in result.stdout
+    retried = [cells(line) for line in result.stdout.splitlines() if line.startswith("│")]
+    assert retried == [[str(dead), "IT-2", "create_jira_issue", "jira"]]
+    assert dead_status(seeded) == {"IT-1": "dead", "IT-2": "pending"}
+
+
+def card_row(engine: Engine, ticket_id: int) -> int:
+    with Session(engine) as session:
+        found = session.scalar(
+            select(OutboxRow.id).where(
+                OutboxRow.ticket_id == ticket_id, OutboxRow.action == "sync_triage_card"
+            )
+        )
+    assert found is not None
+    return found
 
 
 def test_retry_of_an_unknown_row_is_an_error_and_changes_nothing(seeded: Seeded) -> None:
@@ -226,21 +317,73 @@ def dead_status(seeded: Seeded) -> dict[str, str]:
         }
 
 
+ALL_AND_MORE = (
+    "--all retries every dead letter: give it without ROW or --ticket; nothing was changed"
+)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         ((), "name the rows to retry, or use --ticket KEY or --all"),
         (("--ticket", "IT-77"), "no ticket IT-77; nothing was changed"),
+        (("DEAD", "--all"), ALL_AND_MORE),
+        (("--all", "--ticket", "IT-1"), ALL_AND_MORE),
     ],
 )
 def test_retry_without_a_usable_selection_is_an_error(
     seeded: Seeded, args: tuple[str, ...], message: str
 ) -> None:
     before = state(seeded.engine)
-    result = sync("retry", *args, config=seeded.config)
+    named = [str(seeded.dead["IT-1"]) if arg == "DEAD" else arg for arg in args]
+    result = sync("retry", *named, config=seeded.config)
     assert result.exit_code == EXIT_USAGE
-    assert message in result.output
+    assert result.stderr.strip() == message
     assert state(seeded.engine) == before
+
+
+def test_retry_usage_reads_as_the_readme_has_it() -> None:
+    result = runner.invoke(sync_app, ["retry", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    usage = next(line for line in result.output.splitlines() if "Usage:" in line)
+    assert usage.split("retry", 1)[1].strip() == "[ROW ...] [--all] [--ticket KEY] [OPTIONS]"
+
+
+# the database -------------------------------------------------------------------------------
+
+
+def config_on(tmp_path: Path, url: str) -> Path:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"teams:\n  - {{name: IT, key_prefix: IT, triage_channel: it-triage}}\n"
+        f"database:\n  url: '{url}'\n"
+    )
+    return config
+
+
+@pytest.mark.parametrize("args", [("status",), ("status", "IT-1"), ("retry", "--all")])
+def test_a_missing_sqlite_file_is_reported_and_never_created(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    missing = tmp_path / "missing.db"
+    result = sync(*args, config=config_on(tmp_path, f"sqlite:///{missing}"))
+    assert result.exit_code == EXIT_DATABASE
+    assert result.stderr.splitlines() == [
+        f"no database at {missing}",
+        "Run deskhand migrate to create or upgrade it.",
+    ]
+    assert not missing.exists()
+
+
+def test_an_unmigrated_database_says_to_migrate(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()  # a database without tables
+    result = sync("status", config=config_on(tmp_path, f"sqlite:///{empty}"))
+    assert result.exit_code == EXIT_DATABASE
+    assert result.stderr.splitlines() == [
+        "cannot read the database: no such table: outbox",
+        "The database is not migrated. Run deskhand migrate to create or upgrade it.",
+    ]
 
 
 def test_a_bad_configuration_is_reported_before_any_database_work(tmp_path: Path) -> None:

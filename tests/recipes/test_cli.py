@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -11,12 +12,14 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+import typer
 from sqlalchemy.orm import Session
+from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 from deskhand.cli import app
 from deskhand.config import load_config
-from deskhand.recipes_cli import EXIT_BAD_INPUT
+from deskhand.recipes_cli import EXIT_BAD_INPUT, TEST_REQUESTER, recipes_app
 from recipes.replay import known_channel_names
 from storage.engine import make_engine
 from storage.migrate import upgrade
@@ -69,6 +72,44 @@ def test_lint_reports_every_problem_on_stderr_and_exits_2(tmp_path: Path) -> Non
     ]
 
 
+def test_lint_counts_one_recipe_in_the_singular(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text(CONFIG_YAML)
+    (tmp_path / "r.yaml").write_text(
+        "recipes:\n  - {name: only, trigger: ticket.created, stop: true}\n"
+    )
+    code, out, err = invoke("lint", "-c", str(tmp_path / "config.yaml"), str(tmp_path / "r.yaml"))
+    assert (code, err) == (0, "")
+    assert out == "OK: 1 recipe in 1 file\n"
+
+
+def test_lint_reads_a_file_named_twice_once(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text(CONFIG_YAML)
+    (tmp_path / "recipes").mkdir()
+    recipe = tmp_path / "recipes" / "r.yaml"
+    recipe.write_text("recipes:\n  - {name: only, trigger: ticket.created, stop: true}\n")
+    code, out, err = invoke(
+        "lint", "-c", str(tmp_path / "config.yaml"), str(recipe), str(recipe), str(recipe.parent)
+    )
+    assert (code, err) == (0, "")
+    assert out == "OK: 1 recipe in 1 file\n"
+
+
+def test_lint_refuses_an_assignee_named_rather_than_given_by_id(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text(CONFIG_YAML)
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        "recipes:\n  - name: to-bob\n    trigger: ticket.created\n"
+        "    actions: [{assign: {user: bob}}]\n"
+    )
+    code, out, err = invoke("lint", "-c", str(tmp_path / "config.yaml"), str(recipe))
+    assert (code, out) == (EXIT_BAD_INPUT, "")
+    assert err.startswith(
+        f"{recipe}:4:31: recipes.0.actions.0.assign.user: expected a Slack user id such as "
+        "U0123ABC, not a name: use the user's id"
+    )
+    assert err.rstrip().endswith("(got 'bob')")
+
+
 def test_lint_refuses_an_unusable_config(tmp_path: Path) -> None:
     (tmp_path / "config.yaml").write_text("teams: []\n")
     code, out, err = invoke("lint", "--config", str(tmp_path / "config.yaml"))
@@ -99,6 +140,32 @@ def test_test_shows_what_fires_and_why() -> None:
     assert "│ after-hours-runbook " in out  # in HR now, and HR is closed at 18:00 in New York
     assert "reply: Thanks <@U0ALICE>, HR is out of office right now" in out
     assert out.rstrip().endswith("Team: IT → HR")
+
+
+def test_test_without_a_requester_replies_to_a_stand_in() -> None:
+    code, out, _ = invoke(
+        "test",
+        "--config",
+        SHIPPED,
+        "--text",
+        "My payslip is wrong",
+        "--channel",
+        "help",
+        "--at",
+        "2026-11-03T23:00:00+00:00",
+    )
+    assert code == 0
+    assert f"reply: Thanks <@{TEST_REQUESTER}>, HR is out of office right now" in out
+
+
+def test_every_option_of_test_says_what_it_is() -> None:
+    group = typer.main.get_command(recipes_app)
+    assert isinstance(group, TyperGroup)
+    params = group.commands["test"].params
+    assert {"service", "priority", "level", "status", "previous_status"} <= {
+        param.name for param in params
+    }
+    assert [param.name for param in params if not getattr(param, "help", None)] == []
 
 
 def test_test_with_an_emoji_is_a_reaction() -> None:
@@ -139,6 +206,35 @@ def test_test_refuses_bad_options(args: list[str], message: str) -> None:
     assert code == EXIT_BAD_INPUT
     assert out == ""
     assert err.strip() == message
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--team", "Finance"], "--team 'Finance': no team called 'Finance' (known: HR, IT)"),
+        (
+            ["--channel", "#nochannel"],
+            "--channel 'nochannel': no request or triage channel called 'nochannel' (known: ",
+        ),
+        (["--service", "Printers"], "--service 'Printers': no service called 'Printers'"),
+        (["--field", "colour=red"], "--field 'colour': no form field called 'colour'"),
+    ],
+)
+def test_test_refuses_names_the_configuration_does_not_know(args: list[str], message: str) -> None:
+    """As lint does: no real event could carry them."""
+    code, out, err = invoke("test", "--config", SHIPPED, "--text", "payslip", *args)
+    assert code == EXIT_BAD_INPUT
+    assert out == ""
+    assert err.startswith(message)
+    assert len(err.splitlines()) == 1
+
+
+def test_test_takes_known_names() -> None:
+    code, out, err = invoke(
+        "test", "--config", SHIPPED, "--team", "HR", "--channel", "#help", "--service", "Payroll"
+    )
+    assert (code, err) == (0, "")
+    assert out.startswith("ticket.created in #help, team HR\n")
 
 
 def test_schema_is_a_json_schema_of_recipe_files() -> None:
@@ -324,8 +420,54 @@ def test_replay_refuses_a_missing_database_and_a_bad_since(tmp_path: Path) -> No
     missing = tmp_path / "nothing.db"
     code, _, err = invoke("replay", "-c", config, "--database-url", f"sqlite:///{missing}")
     assert code == EXIT_BAD_INPUT
-    assert err.strip() == f"no database at {missing}"
+    assert err.splitlines() == [
+        f"no database at {missing}",
+        "Run deskhand migrate to create or upgrade it.",
+    ]
     assert not missing.exists()
     code, _, err = invoke("replay", "-c", config, "--since", "lately")
     assert code == EXIT_BAD_INPUT
     assert "--since 'lately': expected e.g. 30d" in err
+
+
+@pytest.mark.parametrize(
+    "since",
+    [
+        "9999999d",
+        "99999999999999999999w",
+        "999999999h",
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:59-01:00",
+    ],
+)
+def test_replay_refuses_a_since_out_of_range(tmp_path: Path, since: str) -> None:
+    (tmp_path / "config.yaml").write_text(CONFIG_YAML)
+    code, out, err = invoke("replay", "-c", str(tmp_path / "config.yaml"), "--since", since)
+    assert (code, out) == (EXIT_BAD_INPUT, "")
+    assert err.strip() == (
+        f"--since {since!r}: out of range; expected e.g. 30d, 12h, 2w, or a date such as 2026-10-01"
+    )
+
+
+def test_replay_counts_back_from_a_date_in_its_own_zone(replay_setup: tuple[Path, str]) -> None:
+    recipes, url = replay_setup
+    config = str(recipes.parent / "config.yaml")
+    code, out, err = invoke(
+        "replay", "-c", config, "--database-url", url, "--since", "2026-10-01T02:00:00+02:00"
+    )
+    assert (code, err) == (0, "")
+    assert "tickets since 2026-10-01 00:00 UTC" in out
+
+
+def test_replay_on_an_unmigrated_database_says_to_migrate(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text(CONFIG_YAML)
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    code, _, err = invoke(
+        "replay", "-c", str(tmp_path / "config.yaml"), "--database-url", f"sqlite:///{empty}"
+    )
+    assert code == EXIT_BAD_INPUT
+    assert err.splitlines() == [
+        "cannot read tickets from the database: no such table: tickets",
+        "The database is not migrated. Run deskhand migrate to create or upgrade it.",
+    ]

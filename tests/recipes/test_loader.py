@@ -154,6 +154,22 @@ BAD_FILES = {
         "    actions:\n      - note: |\n          Hello\n          {% if %}\n",
         ["r.yaml:5:15: recipes.0.actions.0.note: line 2 of the template: template error:"],
     ),
+    "assignee by name": (
+        "recipes:\n  - name: a\n    trigger: ticket.created\n"
+        "    actions: [{assign: {user: bob}}]\n",
+        [
+            "r.yaml:4:31: recipes.0.actions.0.assign.user: expected a Slack user id such as "
+            "U0123ABC, not a name: use the user's id"
+        ],
+    ),
+    "requester by name": (
+        "recipes:\n  - name: a\n    trigger: ticket.created\n"
+        "    conditions: {requester: {user: [U0ALICE, '@bob']}}\n    stop: true\n",
+        [
+            "r.yaml:4:46: recipes.0.conditions.requester.user.1: expected a Slack user id such "
+            "as U0123ABC, not a name"
+        ],
+    ),
     "Jira project without Jira": (
         None,  # checked with a configuration that has no jira section, below
         [],
@@ -277,6 +293,33 @@ def test_folders_load_by_name_with_subfolders_and_keep_order(
         "empty.yaml",
         "30-c.yaml",
     ]
+
+
+@pytest.mark.parametrize("user", ["U0123ABC", "W0123ABC", "U1"])
+def test_slack_user_ids_are_taken_as_assignees_and_requesters(config: Config, user: str) -> None:
+    recipes = parse_recipes(
+        "recipes:\n  - name: a\n    trigger: ticket.created\n"
+        f"    conditions: {{requester: {{user: {user}}}}}\n"
+        f"    actions: [{{assign: {{user: {user}}}}}]\n",
+        config,
+    )
+    assert [recipe.name for recipe in recipes] == ["a"]
+
+
+def test_a_file_named_twice_or_also_in_a_folder_named_is_read_once(
+    config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "recipes"
+    folder.mkdir()
+    one = folder / "10-a.yaml"
+    one.write_text("recipes:\n  - {name: a, trigger: ticket.created, stop: true}\n")
+    (folder / "20-b.yaml").write_text(
+        "recipes:\n  - {name: b, trigger: ticket.created, stop: true}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    recipes = load_recipes([one, Path("recipes/10-a.yaml"), folder, one], config)
+    assert [recipe.name for recipe in recipes] == ["a", "b"]
+    assert recipes.files == (str(one), str(folder / "20-b.yaml"))
 
 
 def test_the_builtin_examples_pass_against_the_shipped_config() -> None:
