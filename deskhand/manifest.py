@@ -55,9 +55,21 @@ def bot_events(config: Config) -> list[str]:
     return sorted(events)
 
 
+class ManifestError(ValueError):
+    """The configuration lacks something the manifest has to state."""
+
+
 def build_manifest(config: Config) -> dict[str, Any]:
+    """The manifest; raises :class:`ManifestError` in HTTP mode without ``http.public_url``
+    (a made-up request URL would only fail later, in Slack's URL verification)."""
     socket = config.slack.mode is SlackMode.SOCKET
-    base_url = (config.http.public_url or "https://deskhand.example.com").rstrip("/")
+    if not socket and config.http.public_url is None:
+        raise ManifestError(
+            "slack.mode is http but http.public_url is not set: the manifest has to tell "
+            "Slack where to send events; set http.public_url to this service's public "
+            "address (e.g. https://deskhand.example.com) and run deskhand manifest again"
+        )
+    base_url = (config.http.public_url or "").rstrip("/")
     command: dict[str, Any] = {
         "command": config.slack.slash_command,
         "description": "Ask for help: opens a request form",

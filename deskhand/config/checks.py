@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from deskhand.config.schema import Config, FieldType
+from deskhand.config.schema import Config, FieldType, SlackMode
 
 Loc = tuple[str | int, ...]
 Finding = tuple[Loc, str]
@@ -17,6 +17,20 @@ Finding = tuple[Loc, str]
 
 def cross_checks(config: Config) -> list[Finding]:
     return [*_teams(config), *_channels(config), *_forms(config)]
+
+
+def doubtful_settings(config: Config) -> list[Finding]:
+    """Settings that are valid but probably not what was meant: warnings, not errors."""
+    findings: list[Finding] = []
+    if config.slack.mode is SlackMode.HTTP and config.http.public_url is None:
+        findings.append(
+            (
+                ("slack", "mode"),
+                "HTTP mode without http.public_url: deskhand manifest cannot say where Slack "
+                "should send events; set http.public_url to this service's public address",
+            )
+        )
+    return findings
 
 
 def _teams(config: Config) -> Iterator[Finding]:

@@ -16,7 +16,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from deskhand.config.checks import Loc, cross_checks
+from deskhand.config.checks import Loc, cross_checks, doubtful_settings
 from deskhand.config.schema import PATTERN_HELP, Config
 
 
@@ -27,9 +27,14 @@ class ConfigProblem:
     column: int
     path: str
     message: str
+    warning: bool = False
+    """A setting that is valid but probably not what was meant; it stops nothing."""
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.path or '<root>'}: {self.message}"
+        kind = "warning: " if self.warning else ""
+        return (
+            f"{self.file}:{self.line}:{self.column}: {self.path or '<root>'}: {kind}{self.message}"
+        )
 
 
 class ConfigError(Exception):
@@ -41,6 +46,12 @@ class ConfigError(Exception):
 
 
 def load_config(path: str | Path) -> Config:
+    return review_config(path)[0]
+
+
+def review_config(path: str | Path) -> tuple[Config, list[ConfigProblem]]:
+    """The configuration at ``path`` and its warnings (settings that are valid but probably
+    not what was meant); raises :class:`ConfigError` if it is unusable."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -48,13 +59,22 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(
             [ConfigProblem(str(path), 1, 1, "", f"cannot read: {exc.strerror}")]
         ) from None
-    return parse_config(text, str(path), base_dir=path.parent)
+    config, tree = _parse(text, str(path), base_dir=path.parent)
+    warnings = [
+        _problem_at(tree, loc, message, str(path), warning=True)
+        for loc, message in doubtful_settings(config)
+    ]
+    return config, warnings
 
 
 def parse_config(
     text: str, filename: str = "config.yaml", *, base_dir: Path | None = None
 ) -> Config:
     """Validate YAML text; with ``base_dir``, also check that referenced files exist."""
+    return _parse(text, filename, base_dir=base_dir)[0]
+
+
+def _parse(text: str, filename: str, *, base_dir: Path | None) -> tuple[Config, CommentedMap]:
     tree = parse_yaml(text, filename)
     if tree is None:
         tree = CommentedMap()
@@ -77,7 +97,7 @@ def parse_config(
         ]
     if findings:
         raise ConfigError([_problem_at(tree, loc, message, filename) for loc, message in findings])
-    return config
+    return config, tree
 
 
 def parse_yaml(text: str, filename: str) -> Any:
@@ -105,9 +125,20 @@ def plain_data(node: Any) -> Any:
     return node
 
 
+DICT_KEY = "[key]"
+"""What pydantic appends to the path of a mapping key (rather than its value) at fault."""
+_PYDANTIC_PREFIXES = {"value_error": "Value error, ", "assertion_error": "Assertion failed, "}
+_NO_INPUT = ("model_type", "dict_type", "list_type")
+"""Errors whose input is a whole section: showing it would repeat the file."""
+
+
 def _problem_from_error(error: ErrorDetails, tree: CommentedMap, filename: str) -> ConfigProblem:
     loc = tuple(error["loc"])
     kind = error["type"]
+    at_key = kind == "extra_forbidden"
+    if loc and loc[-1] == DICT_KEY:
+        # A key of a mapping (e.g. a status in jira.status_map) is at fault: point at it.
+        loc, at_key = loc[:-1], True
     if kind == "extra_forbidden":
         message = "unknown key"
         allowed = _allowed_keys(loc[:-1])
@@ -121,9 +152,16 @@ def _problem_from_error(error: ErrorDetails, tree: CommentedMap, filename: str) 
         message = f"expected {expected} (got {error['input']!r})"
     else:
         message = error["msg"]
-        if "input" in error and kind not in ("model_type", "dict_type", "list_type"):
-            message += f" (got {error['input']!r})"
-    return _problem_at(tree, loc, message, filename, key_position=kind == "extra_forbidden")
+        shown = repr(error.get("input"))
+        ours = kind in _PYDANTIC_PREFIXES
+        if ours:  # our own validators' messages, which pydantic prefixes with its wording
+            message = message.removeprefix(_PYDANTIC_PREFIXES[kind])
+        if at_key:
+            message = message.replace("Input should be", "key should be", 1)
+        already_shown = ours and shown in message
+        if "input" in error and kind not in _NO_INPUT and not already_shown:
+            message += f" (got {shown})"
+    return _problem_at(tree, loc, message, filename, key_position=at_key)
 
 
 def _problem_at(
@@ -133,10 +171,11 @@ def _problem_at(
     filename: str,
     *,
     key_position: bool = False,
+    warning: bool = False,
 ) -> ConfigProblem:
     line, column = yaml_position(tree, loc, key_position=key_position)
     dotted = ".".join(str(part) for part in loc)
-    return ConfigProblem(filename, line, column, dotted, message)
+    return ConfigProblem(filename, line, column, dotted, message, warning)
 
 
 def yaml_position(tree: CommentedMap, loc: Loc, *, key_position: bool) -> tuple[int, int]:

@@ -271,3 +271,10 @@ class Config(Strict):
 
 def is_channel_name(value: str) -> bool:
     return re.fullmatch(_CHANNEL_NAME, value) is not None
+
+
+def database_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a ``database.url`` (as the file's check words it), or None."""
+    if re.match(_DATABASE_URL, url) is None:
+        return f"expected {PATTERN_HELP[_DATABASE_URL]} (got {url!r})"
+    return None

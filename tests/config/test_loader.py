@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from deskhand.config import ConfigError, load_config, parse_config
+from deskhand.config import ConfigError, load_config, parse_config, review_config
 from deskhand.config.schema import JiraFlavour, SlackMode
 from tests.conftest import ROOT
 
@@ -167,12 +167,54 @@ def test_form_rules() -> None:
     ]
 
 
-def test_unknown_time_zone() -> None:
+def test_unknown_time_zone_is_said_in_our_words_not_pydantic_s() -> None:
     found = problems(MINIMAL + "    business_hours: {timezone: Mars/Olympus}\n")
     assert found == [
-        "c.yaml:5:32: teams.0.business_hours.timezone: Value error, unknown time zone "
-        "'Mars/Olympus'; use an IANA name (got 'Mars/Olympus')"
+        "c.yaml:5:32: teams.0.business_hours.timezone: unknown time zone 'Mars/Olympus'; "
+        "use an IANA name"
     ]
+
+
+def test_a_validator_s_message_shows_the_value_when_it_does_not_name_it() -> None:
+    found = problems(
+        MINIMAL
+        + "    forms:\n"
+        + "      - name: f\n"
+        + "        fields: [{id: a, label: A, type: select, options: [x, x]}]\n"
+    )
+    assert found == [
+        "c.yaml:7:59: teams.0.forms.0.fields.0.options: options must be unique (got ['x', 'x'])"
+    ]
+
+
+def test_a_wrong_key_of_a_map_points_at_the_key() -> None:
+    found = problems(
+        MINIMAL
+        + "jira:\n  url: https://x.atlassian.net\n  account: bot@x.com\n"
+        + "  status_map:\n    in_progres: Doing\n"
+    )
+    assert found == [
+        "c.yaml:9:5: jira.status_map.in_progres: key should be 'open', 'in_progress', "
+        "'waiting_on_requester', 'resolved' or 'closed' (got 'in_progres')"
+    ]
+
+
+def test_http_mode_without_a_public_url_is_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("slack:\n  mode: http\n" + MINIMAL)
+    config, warnings = review_config(path)
+    assert config.slack.mode is SlackMode.HTTP
+    assert [str(warning) for warning in warnings] == [
+        f"{path}:2:9: slack.mode: warning: HTTP mode without http.public_url: deskhand "
+        "manifest cannot say where Slack should send events; set http.public_url to this "
+        "service's public address"
+    ]
+    path.write_text(
+        "slack:\n  mode: http\nhttp: {public_url: 'https://desk.example.com'}\n" + MINIMAL
+    )
+    assert review_config(path)[1] == []
+    path.write_text(MINIMAL)  # Socket Mode needs no public URL
+    assert review_config(path)[1] == []
 
 
 def test_recipe_paths_must_exist_next_to_the_file(tmp_path: Path) -> None:
