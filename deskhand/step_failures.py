@@ -1,6 +1,6 @@
 """How a background loop reports its failed steps: an outage in a few lines, a bug in full.
 
-A step fails in one of two ways.
+A step fails in one of three ways.
 
 - The other side is down, slow or asks us to wait: the ports' errors (:mod:`deskhand.ports`),
   which the Slack and Jira adapters raise for exactly that. It is expected, the loop tries
@@ -10,6 +10,7 @@ A step fails in one of two ways.
   long and how often; the first step that succeeds again says the loop recovered. A refusal
   (``RejectedError``: a revoked token, a project that is gone) is reported the same way but at
   ERROR: retrying will not fix it, someone has to.
+- The database is unreachable, down or busy: the same, as it comes back by itself.
 - Anything else is a bug and needs a developer: its full traceback is logged at ERROR, every
   time.
 
@@ -24,6 +25,8 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from deskhand.ports import PortError, RejectedError
 
@@ -49,9 +52,42 @@ def short_cause(error: BaseException) -> str:
     return f"{text[: CAUSE_LIMIT - tail - 3].rstrip()} … {text[-tail:].lstrip()}"
 
 
+SQLITE_UNAVAILABLE = frozenset(
+    {"SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_FULL"}
+)
+"""SQLite's result codes for a database that cannot be used just now (busy, locked, its file
+or disk gone), as against a wrong statement or schema ("no such table" is SQLITE_ERROR)."""
+POSTGRES_UNAVAILABLE_CLASSES = ("08", "57", "53")
+"""SQLSTATE classes of a server that cannot serve: connection exception, operator intervention
+(shutting down, terminating connections), insufficient resources."""
+
+
 def is_expected(error: BaseException) -> bool:
-    """A failure of the other side, reported by a port, rather than a bug of ours."""
-    return isinstance(error, PortError)
+    """A failure of the other side rather than a bug of ours: what a port reports, and a
+    database that cannot be reached or used just now (ACCEPTANCE 16: it comes back, and the
+    loops carry on by themselves)."""
+    return isinstance(error, PortError) or database_unavailable(error)
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """``error`` says the database is down, unreachable or busy, not that a statement is wrong.
+
+    A refused connection carries no SQLSTATE (the driver raised it before any server spoke);
+    a server going away mid-session has one of :data:`POSTGRES_UNAVAILABLE_CLASSES`, or makes
+    SQLAlchemy invalidate the connection.
+    """
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    driver = error.orig
+    sqlite_name = getattr(driver, "sqlite_errorname", None)
+    if sqlite_name is not None:
+        return sqlite_name in SQLITE_UNAVAILABLE
+    if not isinstance(error, OperationalError | InterfaceError):
+        return False
+    sqlstate = getattr(driver, "sqlstate", "")
+    return sqlstate is None or str(sqlstate).startswith(POSTGRES_UNAVAILABLE_CLASSES)
 
 
 def duration(seconds: float) -> str:
