@@ -30,19 +30,18 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
-    or_,
     select,
 )
 from sqlalchemy.sql.elements import SQLColumnExpression
 
 from deskhand.domain import TicketStatus
+from deskhand.sweep import changeable_tickets
 from storage.models import Ticket, TimelineEvent
 
 Query = Select[*tuple[Any, ...]]
 FIRST_RESPONSE_SLA = timedelta(hours=4)
 RESOLUTION_SLA = timedelta(days=3)
 LIVE = tuple(status.value for status in TicketStatus if not status.is_done)
-DONE = tuple(status.value for status in TicketStatus if status.is_done)
 
 
 def seconds_between(
@@ -286,19 +285,10 @@ def ticket_count(dialect: str, now: datetime) -> Query:
 
 def sweep_threads(dialect: str, now: datetime) -> Query:
     """Not a dashboard query: the thread sweep's selection (``deskhand.sweep``, every minute)
-    of the tickets a late reply can still change: live, or done within the last 7 days."""
-    cutoff = now - timedelta(days=7)
-    return select(
-        Ticket.id,
-        Ticket.origin_ts,
-        Ticket.created_at,
-        Ticket.thread_channel,
-        Ticket.thread_ts,
-        Ticket.triage_channel,
-        Ticket.triage_ts,
-    ).where(
-        or_(Ticket.status.not_in(DONE), Ticket.closed_at >= cutoff, Ticket.resolved_at >= cutoff)
-    )
+    of the tickets a late reply can still change: live, or done within the last 7 days. The
+    sweep's own statement, read through a subquery to be a plain ``SELECT`` like the others."""
+    changeable = changeable_tickets(now - timedelta(days=7)).subquery("changeable")
+    return select(*changeable.c)
 
 
 QueryBuilder = Callable[[str, datetime], Query]

@@ -49,7 +49,7 @@ from deskhand.intake import ReactionIntake
 from deskhand.jira_link import JiraIssues
 from deskhand.notices import Notices
 from deskhand.outbox import OutboxExecutor, OutboxRelay
-from deskhand.pruning import InboxPruner
+from deskhand.pruning import InboxPruner, ReplicaPruner
 from deskhand.recipe_runner import RecipeRunner
 from deskhand.sweep import ThreadSweep
 from deskhand.teams import sync_teams
@@ -337,9 +337,11 @@ def build(
 
     sweep_loop = Loop("sweep", sweep_step, interval=sweep.interval)
     pruner = InboxPruner(engine)
+    replica_pruner = ReplicaPruner(engine)
 
     def prune_step() -> int:
         pruner.run_once()
+        replica_pruner.run_once()
         return 0  # whatever it deleted, the next run is an interval away
 
     prune_loop = Loop("prune", prune_step, interval=pruner.interval)

@@ -67,6 +67,9 @@ class Ticket(Base):
         Index("ix_tickets_requester_status", "requester", "status"),
         Index("ix_tickets_created_at", "created_at"),
         Index("ix_tickets_resolved_at", "resolved_at"),
+        # The thread sweep's searches: tickets not done, and those closed lately.
+        Index("ix_tickets_status", "status"),
+        Index("ix_tickets_closed_at", "closed_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

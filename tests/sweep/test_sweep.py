@@ -258,6 +258,10 @@ def test_only_tickets_a_reply_can_still_change_are_swept(
         add_ticket(migrated_engine, 3, status="waiting_on_requester"),
         add_ticket(migrated_engine, 4, status="closed", closed_at=recent, resolved_at=long_ago),
         add_ticket(migrated_engine, 5, status="resolved", resolved_at=recent),
+        add_ticket(migrated_engine, 11, status="resolved", closed_at=long_ago, resolved_at=recent),
+        # Matching more than one of the conditions (live, closed lately, resolved lately): once.
+        add_ticket(migrated_engine, 9, status="closed", closed_at=recent, resolved_at=recent),
+        add_ticket(migrated_engine, 10, status="open", closed_at=recent, resolved_at=recent),
     ]
     add_ticket(migrated_engine, 6, status="closed", closed_at=long_ago, resolved_at=long_ago)
     add_ticket(migrated_engine, 7, status="resolved", resolved_at=long_ago)
