@@ -64,6 +64,7 @@ def play_morning(config: Config, out: Console, *, recipes: RecipeBook | None = N
                 update={"url": world.jira.url, "account": world.jira.bot.email}
             )
         database = f"sqlite:///{Path(scratch) / 'morning.db'}"
+        clock = DemoClock(config.teams[0].business_hours.timezone)
         deskhand = build(
             config.model_copy(update=update),
             bot_token=world.slack.bot_token,
@@ -73,6 +74,7 @@ def play_morning(config: Config, out: Console, *, recipes: RecipeBook | None = N
             jira_webhook_secrets=[WEBHOOK_SECRET],
             jira_poll_interval=0,
             recipes=recipes,
+            recipe_clock=clock,  # the recipes see the demo's morning, not the machine's clock
         )
         server = world.slack.deliver_socket_mode()
         deskhand.start()
@@ -81,9 +83,6 @@ def play_morning(config: Config, out: Console, *, recipes: RecipeBook | None = N
         webhooks = stack.enter_context(
             WebhookSender(world.jira, f"{web.url}/jira/webhook", WEBHOOK_SECRET)
         )
-        clock = DemoClock(config.teams[0].business_hours.timezone)
-        if deskhand.tickets.recipes is not None:
-            deskhand.tickets.recipes.now = clock  # the recipes' clock, not the machine's
         deskhand.connect_socket_mode(world.slack.app_token)
         server.wait_for_connection(10)
         morning = Morning(world, deskhand, webhooks, clock)

@@ -7,9 +7,9 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Flask
 from slack_bolt import App
@@ -69,6 +69,7 @@ from storage.claims import release_all_claims
 from storage.engine import is_sqlite, make_engine
 from storage.migrate import upgrade
 from storage.models import InboxRow, OutboxRow
+from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +185,7 @@ def build(
     jira_webhook_secrets: Sequence[str] = (),
     jira_poll_interval: float | None = None,
     recipes: RecipeBook | None = None,
+    recipe_clock: Callable[[], datetime] = utcnow,
 ) -> Deskhand:
     """Everything wired for ``config``.
 
@@ -194,6 +196,7 @@ def build(
       none refuses every delivery.
     - ``recipes``: the routing recipes in force (a reload of the book takes effect at the
       next ticket); None routes nothing.
+    - ``recipe_clock``: the time recipes see (business hours); the demo passes its own.
     - ``jira_poll_interval``: seconds between polls of Jira; by default the configuration's
       ``poll_interval_seconds``; 0 turns the poller off (webhooks alone).
     """
@@ -216,7 +219,7 @@ def build(
     chat = SlackChatPort(client)
     agents = AgentDirectory(chat, config)
     runner = (
-        RecipeRunner(lambda: recipes.current, agents_of=agents.agents)
+        RecipeRunner(lambda: recipes.current, agents_of=agents.agents, now=recipe_clock)
         if recipes is not None
         else None
     )
