@@ -197,15 +197,22 @@ def sandbox(
     jira_flavour: Annotated[
         str | None, typer.Option("--jira-flavour", help="cloud or server; default: jira.flavour.")
     ] = None,
+    write_config: Annotated[
+        Path,
+        typer.Option("--write-config", help="Where to write the configuration for deskhand run."),
+    ] = Path("sandbox-config.yaml"),
 ) -> None:
-    """Start local stand-ins for Slack and Jira.
+    """Start local stand-ins for Slack and Jira, to try Deskhand without them.
 
-    They are seeded from the configuration (teams, channels, Jira projects), print their
-    URLs and run until interrupted.
+    They are seeded from the configuration (teams, channels, Jira projects). The sandbox writes
+    the configuration pointed at them (--write-config), prints the deskhand run command that
+    uses it, and reads commands that act as its people (help lists them) until quit or Ctrl-C.
     """
     from deskhand.sandbox_cli import serve_sandbox
 
-    serve_sandbox(_load(config), out, jira_flavour=jira_flavour)
+    serve_sandbox(
+        _load(config), out, jira_flavour=jira_flavour, config_path=config, write_to=write_config
+    )
 
 
 @app.command()
