@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine
 
 from sandbox.clock import Clock
@@ -15,6 +16,12 @@ from storage.engine import make_engine
 from storage.throwaway_postgres import PostgresServer, PostgresUnavailableError, postgres_server
 
 pytest_plugins = ["tests.jira_fixtures"]
+
+# Property tests run beside the whole suite on a loaded machine: what they check is what the
+# code does with each example, never how long an example (or making one) takes; bench/
+# measures speed. Hypothesis would otherwise fail an example slower than 200 ms.
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_TESTDATA = Path(os.environ.get("DESKHAND_TESTDATA", ROOT.parent / "shared" / "testdata"))

@@ -1,14 +1,15 @@
 """The fake Jira for tests, loaded suite-wide as a pytest plugin (see ``tests/conftest.py``).
 
 Fixtures: ``fake`` (each flavour in turn), ``cloud``, ``server`` and ``client`` (the real
-``jira`` client on ``fake``). Helpers: :func:`make_fake`, :func:`connect`, :func:`new_issue` and
-the error accessors. A directory's own conftest may still override a fixture here, e.g. with a
-faster clock.
+``jira`` client on ``fake``). Helpers: :func:`make_fake`, :func:`connect`, :func:`new_issue`,
+:func:`giving_up_after` and the error accessors. A directory's own conftest may still
+override a fixture here, e.g. with a faster clock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import jira
@@ -27,6 +28,20 @@ def connect(fake: JiraFake, *, timeout: float = 5, token: bool = False) -> Any:
         return jira.JIRA(server=fake.url, token_auth=TOKEN, timeout=timeout, max_retries=0)
     login = BOT_EMAIL if fake.flavour == "cloud" else "deskhand"
     return jira.JIRA(server=fake.url, basic_auth=(login, TOKEN), timeout=timeout, max_retries=0)
+
+
+@contextmanager
+def giving_up_after(client: Any, seconds: float) -> Iterator[None]:
+    """Inside the block, ``client`` (a ``jira.JIRA``) gives up on an answer after ``seconds``:
+    for a call a fault holds up. A client built with that short a timeout would also have
+    asked ``/serverInfo`` under it while connecting, which a loaded machine can miss."""
+    session = client._session  # jira's ResilientSession: one timeout for every request
+    before = session.timeout
+    session.timeout = seconds
+    try:
+        yield
+    finally:
+        session.timeout = before
 
 
 def raw_session() -> requests.Session:

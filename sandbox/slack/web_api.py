@@ -111,9 +111,11 @@ class WebApi:
         if fault is not None and fault.kind is not FaultKind.SUCCEED_THEN_TIMEOUT:
             return self._fault_response(fault, method, args, token)
         status, body, headers = self._handle(method, args, token, supplied=supplied)
+        # Recorded when carried out: a call that hangs afterwards keeps its place among the
+        # calls made meanwhile (a retry, a lookup), and tests can wait for it to be done.
+        self._record(method, args, token, body, status)
         if fault is not None:  # succeed, then make the client give up waiting
             time.sleep(fault.delay)
-        self._record(method, args, token, body, status)
         return Response(json.dumps(body), status, headers, mimetype="application/json")
 
     def _handle(

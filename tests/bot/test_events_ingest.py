@@ -30,6 +30,7 @@ from sandbox.world import SandboxWorld
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.models import InboxRow
+from tests.waiting import DEADLINE
 
 PREVIOUS_SECRET = "a-signing-secret-being-rotated-out"
 
@@ -63,7 +64,7 @@ class Endpoint:
         if retry:
             headers["X-Slack-Retry-Num"] = str(retry)
             headers["X-Slack-Retry-Reason"] = "http_timeout"
-        return requests.post(self.url, data=sent, headers=headers, timeout=10)
+        return requests.post(self.url, data=sent, headers=headers, timeout=DEADLINE)
 
     def post_event(self, event: dict[str, Any], event_id: str, **options: Any) -> int:
         return self.post(json.dumps(self.envelope(event, event_id)).encode(), **options).status_code
@@ -251,7 +252,7 @@ def test_concurrent_deliveries_and_their_retries_are_each_stored_once(endpoint: 
                 headers["Content-Type"] = "application/json"
                 if retry:
                     headers["X-Slack-Retry-Num"] = str(retry)
-                status = session.post(endpoint.url, data=sent, headers=headers, timeout=10)
+                status = session.post(endpoint.url, data=sent, headers=headers, timeout=DEADLINE)
                 with lock:
                     statuses.append(status.status_code)
 

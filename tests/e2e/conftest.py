@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +16,8 @@ from deskhand.wiring import Deskhand, build
 from sandbox.httpserver import LoopbackServer
 from sandbox.world import SandboxWorld
 from storage.models import Ticket
+from tests.waiting import DEADLINE
+from tests.waiting import eventually as eventually
 
 CONFIG = """\
 slack:
@@ -28,17 +29,6 @@ teams:
 """
 
 
-def eventually(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
-    """Poll ``condition`` until it holds (True) or ``timeout`` seconds pass (False): for what
-    no hook tells the test about, such as a call the sandbox recorded."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 @dataclass
 class Running:
     world: SandboxWorld
@@ -47,12 +37,16 @@ class Running:
     """Deskhand's HTTP side (Slack events in HTTP mode, Jira webhooks)."""
 
     def settle(self) -> None:
-        """Wait until the sandbox has delivered everything and Deskhand has acted on it."""
+        """Wait until the sandbox has delivered everything and Deskhand has acted on it.
+
+        Each wait ends as soon as all is quiet; the deadline only bounds a hang. Work paced
+        at Slack's real rate (a storm at ``Clock(speed=1)``) takes seconds, more on a loaded
+        machine, so the deadline is far longer than any of it."""
         transport = self.world.slack.transport()
-        assert transport.wait_idle(10)
-        assert self.deskhand.wait_idle(10)
-        assert transport.wait_idle(10)  # Deskhand's own posts come back as events
-        assert self.deskhand.wait_idle(10)
+        assert transport.wait_idle(DEADLINE)
+        assert self.deskhand.wait_idle(DEADLINE)
+        assert transport.wait_idle(DEADLINE)  # Deskhand's own posts come back as events
+        assert self.deskhand.wait_idle(DEADLINE)
 
     def tickets(self) -> list[Ticket]:
         from sqlalchemy import select
@@ -153,5 +147,5 @@ def serving(
         else:
             socket_server = world.slack.deliver_socket_mode()
             deskhand.connect_socket_mode(world.slack.app_token)
-            assert socket_server.wait_for_connection(10)
+            assert socket_server.wait_for_connection(DEADLINE)
         yield Running(world, deskhand, server.url)

@@ -18,6 +18,7 @@ from storage.engine import make_engine
 from storage.models import InboxRow
 from tests.e2e.conftest import eventually
 from tests.e2e.test_run_command import free_port, write_config
+from tests.waiting import DEADLINE
 
 
 def start(config: Path, world: SandboxWorld, log: Path) -> subprocess.Popen[str]:
@@ -45,7 +46,7 @@ def test_sigkill_after_the_ack_and_the_restart_creates_the_ticket(tmp_path: Path
         server = world.slack.deliver_socket_mode()
         first = start(config, world, tmp_path / "first.log")
         try:
-            assert server.wait_for_connection(30)
+            assert server.wait_for_connection(DEADLINE)
             # Slack itself fails for now, so the stored reaction cannot be worked on yet.
             world.slack.web.faults.add(
                 "conversations.info", Fault(FaultKind.SERVER_ERROR, times=None)
@@ -53,7 +54,7 @@ def test_sigkill_after_the_ack_and_the_restart_creates_the_ticket(tmp_path: Path
             slack = world.slack.driver
             question = slack.user("alice").post("#help", "Docking station dead")
             slack.user("bob").react(question, "ticket")
-            assert server.wait_idle(30)  # acked: Slack will not send it again
+            assert server.wait_idle(DEADLINE)  # acked: Slack will not send it again
 
             def stored() -> bool:
                 with Session(engine) as session:
@@ -71,10 +72,11 @@ def test_sigkill_after_the_ack_and_the_restart_creates_the_ticket(tmp_path: Path
         world.slack.web.faults.clear()
         second = start(config, world, tmp_path / "second.log")
         try:
-            assert server.wait_for_connection(30)
+            assert server.wait_for_connection(DEADLINE)
+            # ACCEPTANCE 4's own bound: the ticket within 30 s of the restart.
             assert eventually(lambda: len(slack.bot_posts("#it-triage")) == 1, timeout=30)
         finally:
             second.send_signal(signal.SIGTERM)
-            second.wait(30)
+            second.wait(DEADLINE)
         assert "IT-1" in slack.bot_posts("#it-triage")[0].text
         engine.dispose()

@@ -22,6 +22,7 @@ from storage.models import Comment, OutboxRow
 from storage.types import utcnow
 from tests.e2e.conftest import Running
 from tests.e2e.test_jira_sync_out import JIRA_CONFIG
+from tests.waiting import DEADLINE
 
 OUTAGE = timedelta(minutes=10)
 
@@ -62,7 +63,7 @@ def jira_rows(running: Running) -> list[OutboxRow]:
         return list(session.scalars(query))
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+def wait_for(condition: Callable[[], bool], timeout: float = DEADLINE) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out waiting"

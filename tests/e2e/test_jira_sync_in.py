@@ -25,6 +25,7 @@ from tests.e2e.conftest import Running
 from tests.e2e.jira_news import DELIVERIES, JiraNews, jira_news
 from tests.e2e.jira_news import build_options as delivery_options
 from tests.e2e.test_jira_sync_out import JIRA_CONFIG
+from tests.waiting import DEADLINE
 
 WEBHOOKS_ONLY = pytest.mark.parametrize("delivery", ["webhooks"])
 
@@ -69,7 +70,7 @@ def webhooks(news: JiraNews) -> WebhookSender:
 def settle(running: Running, news: JiraNews) -> None:
     for _ in range(2):  # what Deskhand writes to Jira comes back to it, once more
         running.settle()
-        assert news.wait_idle(10)
+        assert news.wait_idle(DEADLINE)
     running.settle()
 
 

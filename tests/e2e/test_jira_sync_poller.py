@@ -2,8 +2,9 @@
 
 The fake Jira keeps its own clock here, one that runs with real time but that the test moves
 ahead by minutes: "two hours without webhooks" then takes seconds, and the hours can be put
-around a change of the clocks (a year ahead: the poller's very first window, taken on
-Deskhand's real clock, then lies before all of Jira's changes). The API user's time zone is
+around a change of the clocks (the first such change months after today, whatever today is:
+the poller's very first window, taken on Deskhand's real clock, then lies before all of
+Jira's changes). The API user's time zone is
 not UTC, so every JQL date the poller writes is a local time of that zone, read by the fake as
 Jira reads it: with minute precision, and ambiguous (autumn) or skipped (spring) around the
 change. Slack and Deskhand stay on real time: the only times Deskhand compares with Jira's
@@ -33,6 +34,7 @@ from sandbox.slack.state import Message
 from sandbox.world import SandboxWorld
 from tests.e2e.conftest import Running
 from tests.e2e.test_jira_sync_out import JIRA_CONFIG, open_ticket
+from tests.waiting import DEADLINE
 
 
 @dataclass(frozen=True)
@@ -42,9 +44,30 @@ class ClockChange:
     """The instant the clocks change (UTC)."""
 
 
-NEW_YORK_AUTUMN = ClockChange("America/New_York", datetime(2027, 11, 7, 6, 0, tzinfo=UTC))
+def clocks_change(zone: str, *, forward: bool, after: datetime) -> ClockChange:
+    """The first change of ``zone``'s clocks after ``after`` that puts them forward (or
+    back), to the minute."""
+    tz = ZoneInfo(zone)
+    start = after.replace(minute=0, second=0, microsecond=0)
+    for _ in range(24 * 366 * 2):
+        end = start + timedelta(hours=1)
+        before, later = start.astimezone(tz).utcoffset(), end.astimezone(tz).utcoffset()
+        assert before is not None
+        assert later is not None
+        if later != before and (later > before) == forward:
+            minute = start
+            while minute.astimezone(tz).utcoffset() == before:
+                minute += timedelta(minutes=1)
+            return ClockChange(zone, minute)
+        start = end
+    raise LookupError(f"{zone} changes its clocks no more")
+
+
+MONTHS_AHEAD = datetime.now(UTC) + timedelta(days=60)
+"""Jira's hours lie after today's, whatever the date the suite runs on."""
+NEW_YORK_AUTUMN = clocks_change("America/New_York", forward=False, after=MONTHS_AHEAD)
 """02:00 EDT becomes 01:00 EST: the hour from 01:00 to 02:00 happens twice."""
-LORD_HOWE_SPRING = ClockChange("Australia/Lord_Howe", datetime(2027, 10, 2, 15, 30, tzinfo=UTC))
+LORD_HOWE_SPRING = clocks_change("Australia/Lord_Howe", forward=True, after=MONTHS_AHEAD)
 """02:00 (+10:30) becomes 02:30 (+11:00): half an hour of local times never happens."""
 LEAD_IN = timedelta(minutes=70)
 """How long before the change of the clocks the fake Jira's day begins."""
@@ -336,7 +359,7 @@ def assert_ticket_is_where_jira_is(running: Running) -> None:
     assert (ticket.status, ticket.assignee, ticket.priority) == ("resolved", bob.id, "high")
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+def wait_for(condition: Callable[[], bool], timeout: float = DEADLINE) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out waiting"
@@ -370,7 +393,7 @@ def test_webhooks_do_not_make_the_poller_run_before_its_interval(running: Runnin
     carol = JiraDriver(running.world.jira).user("carol")
     url = f"{running.web_url}/jira/webhook"
     with WebhookSender(running.world.jira, url, SECRET, retry_delays=(1.0,)) as webhooks:
-        assert webhooks.wait_idle(10)
+        assert webhooks.wait_idle(DEADLINE)
         before = searches(running)
         for number in range(5):
             carol.comment(issue.key, f"Comment {number}")

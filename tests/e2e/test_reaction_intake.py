@@ -143,4 +143,8 @@ def test_a_reaction_on_a_file_is_acknowledged_and_changes_nothing(running: Runni
     running.settle()
     assert running.tickets() == []
     attempts = getattr(world.slack.transport(), "attempts", [])
-    assert [a.outcome for a in attempts if a.key == envelope["event_id"]] == ["acked"]
+    outcomes = [a.outcome for a in attempts if a.key == envelope["event_id"]]
+    # Acknowledged, never refused: a try is only ever late (Slack's 3 s passed on a loaded
+    # machine, and Slack tried again), never answered with an error.
+    assert outcomes[-1:] == ["acked"]
+    assert set(outcomes) <= {"acked", "timeout", "http_timeout"}

@@ -17,6 +17,7 @@ from recipes.loader import parse_recipes
 from sandbox.world import SandboxWorld
 from storage.models import TimelineEvent
 from tests.e2e.conftest import Running
+from tests.waiting import DEADLINE
 
 CONFIG = """\
 slack:
@@ -88,7 +89,7 @@ def test_the_issue_is_made_in_the_chosen_project_and_stays_there(running: Runnin
     vpn = slack.user("alice").post("#help", "VPN drops every hour")
     slack.user("bob").react(vpn, "ticket")
     running.settle()
-    assert running.deskhand.wait_idle(20)
+    assert running.deskhand.wait_idle(DEADLINE)
 
     tickets = {t.title: t for t in running.tickets()}
     chosen, plain = tickets["My payroll slip is missing"], tickets["VPN drops every hour"]
@@ -109,7 +110,7 @@ def test_the_issue_is_made_in_the_chosen_project_and_stays_there(running: Runnin
     # A later recipe's jira_project: skipped, and says why; nothing else changes.
     slack.user("bob").react(payroll, "it")
     running.settle()
-    assert running.deskhand.wait_idle(20)
+    assert running.deskhand.wait_idle(DEADLINE)
     after = {t.title: t for t in running.tickets()}["My payroll slip is missing"]
     assert (after.jira_key, after.jira_project) == (chosen.jira_key, "PEOPLE")
     assert sorted(running.world.jira.state.issues) == sorted([chosen.jira_key, plain.jira_key])
@@ -127,7 +128,7 @@ def test_a_team_without_jira_gets_an_issue_in_the_chosen_project_and_keeps_it_in
     question = slack.user("alice").post("#help", "My desk is wobbling")
     slack.user("bob").react(question, "ticket")
     running.settle()
-    assert running.deskhand.wait_idle(20)
+    assert running.deskhand.wait_idle(DEADLINE)
     [ticket] = running.tickets()
     assert (ticket.team, ticket.jira_project) == ("Facilities", "IT")
     assert ticket.jira_key is not None
@@ -135,6 +136,6 @@ def test_a_team_without_jira_gets_an_issue_in_the_chosen_project_and_keeps_it_in
 
     slack.user("alice").reply(question, "It is the left leg")
     running.settle()
-    assert running.deskhand.wait_idle(20)
+    assert running.deskhand.wait_idle(DEADLINE)
     comments = running.world.jira.state.issues[ticket.jira_key].comments
     assert ["It is the left leg" in (c.body or "") for c in comments] == [True]

@@ -141,7 +141,9 @@ def test_the_form_opens_first_and_an_expired_trigger_gets_an_apology(running: Ru
     try:
         slack = world.slack.driver
         reply = slack.user("alice").command("/helpdesk", "help")
-        assert reply.elapsed < 3
+        # Acknowledged within Slack's 3 s (the sandbox takes a later ack for none), so no
+        # slow call came first; and the form is open, so views.open met the trigger's 3 s.
+        assert reply.status == 200
         assert slack.open_modal(slack.user("alice")) is not None
     finally:
         world.slack.web.faults.clear()

@@ -15,6 +15,7 @@ import requests
 
 from sandbox.world import SandboxWorld
 from tests.e2e.conftest import eventually
+from tests.waiting import DEADLINE
 
 
 def free_port() -> int:
@@ -64,7 +65,7 @@ def test_run_serves_slack_until_terminated(tmp_path: Path, mode: str) -> None:
         )
         try:
             if mode == "socket":
-                assert server.wait_for_connection(30)
+                assert server.wait_for_connection(DEADLINE)
             else:
                 assert eventually(lambda: _healthy(port)), "gunicorn never answered"
                 world.slack.deliver_http(f"http://127.0.0.1:{port}/slack/events")
@@ -75,14 +76,16 @@ def test_run_serves_slack_until_terminated(tmp_path: Path, mode: str) -> None:
             assert "IT-1" in slack.bot_posts("#it-triage")[0].text
         finally:
             process.send_signal(signal.SIGTERM)
-            output, _ = process.communicate(timeout=30)
+            output, _ = process.communicate(timeout=DEADLINE)
         assert process.returncode == 0, output
 
 
 def _healthy(port: int) -> bool:
+    """Whether gunicorn answers yet. Until its worker has booted, a request may be refused or
+    sit unanswered in the listen queue; either is "not yet"."""
     try:
-        return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok
-    except requests.ConnectionError:
+        return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).ok
+    except requests.RequestException:
         return False
 
 
@@ -114,14 +117,14 @@ def test_run_with_a_jira_token_creates_the_issue(tmp_path: Path) -> None:
             text=True,
         )
         try:
-            assert server.wait_for_connection(30)
+            assert server.wait_for_connection(DEADLINE)
             slack = world.slack.driver
             question = slack.user("alice").post("#help", "Monitor is blank")
             slack.user("bob").react(question, "ticket")
             assert eventually(lambda: len(world.jira.state.issues) == 1)
         finally:
             process.send_signal(signal.SIGTERM)
-            output, _ = process.communicate(timeout=30)
+            output, _ = process.communicate(timeout=DEADLINE)
         assert process.returncode == 0, output
         [issue] = world.jira.state.issues.values()
         assert issue.summary == "[IT-1] Monitor is blank"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +16,17 @@ from sandbox.slack.state import Message
 from storage.models import Comment
 from tests.e2e.conftest import Running
 from tests.e2e.test_triage_actions import open_ticket
+
+
+@pytest.fixture
+def running(running: Running) -> Running:
+    """Deskhand without its own sweep loop, which sweeps at start and then every minute: were
+    it to run late (a loaded machine) or a minute into a test, it would read the threads and
+    store the lost replies before the test's sweep. The tests sweep when they choose."""
+    for loop in running.deskhand.loops:
+        if loop.name == "sweep":
+            loop.stop()
+    return running
 
 
 def sweep_for(running: Running, *, budget_per_run: int = 40) -> ThreadSweep:

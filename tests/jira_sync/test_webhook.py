@@ -29,6 +29,7 @@ from sandbox.jira import JiraDriver, JiraFake
 from sandbox.jira.webhooks import WebhookSender
 from storage.models import InboxRow
 from tests.jira_fixtures import make_fake
+from tests.waiting import DEADLINE
 
 SECRET = "current-webhook-secret"
 PREVIOUS = "previous-webhook-secret"
@@ -123,7 +124,7 @@ def sender(fake: JiraFake, url: str, secret: str | None, **kwargs: Any) -> Webho
 
 
 def idle(hooks: WebhookSender) -> None:
-    assert hooks.wait_idle(timeout=10), "webhooks still queued"
+    assert hooks.wait_idle(timeout=DEADLINE), "webhooks still queued"
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -320,9 +321,12 @@ def test_database_unavailable_answers_503_and_jiras_retry_stores_it(
     cloud_fast: JiraFake, receiver: Receiver
 ) -> None:
     receiver.inbox.down.set()
-    with sender(cloud_fast, receiver.url, SECRET) as hooks:
+    # Retries after 0.5, 5 and 30 real seconds: the last comes long after the database is
+    # back, however slowly the test gets to bring it back.
+    retries = (50.0, 500.0, 3000.0)
+    with WebhookSender(cloud_fast, receiver.url, SECRET, retry_delays=retries) as hooks:
         JiraDriver(cloud_fast).user("bob").create("IT", "Printer on fire")
-        assert receiver.inbox.refused.wait(timeout=10)
+        assert receiver.inbox.refused.wait(timeout=DEADLINE)
         receiver.inbox.down.clear()
         idle(hooks)
     statuses = [(a.status, a.retry) for a in hooks.attempts]

@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 
 from sandbox.httpserver import LoopbackServer
 from sandbox.slack.fake import SlackFake
+from tests.waiting import DEADLINE
 
 
 @dataclass
@@ -35,7 +36,7 @@ class Heard:
     def texts(self) -> list[str]:
         return [str(event.get("text")) for event in self.events]
 
-    def wait_for(self, count: int, timeout: float = 10.0) -> bool:
+    def wait_for(self, count: int, timeout: float = DEADLINE) -> bool:
         with self.changed:
             return self.changed.wait_for(lambda: len(self.events) >= count, timeout=timeout)
 
@@ -67,7 +68,7 @@ def socket_mode(fake: SlackFake, app: App) -> Iterator[SocketModeHandler]:
     server = fake.deliver_socket_mode()
     handler = SocketModeHandler(app, app_token=fake.app_token)
     handler.connect()  # type: ignore[no-untyped-call]
-    assert server.wait_for_connection(10)
+    assert server.wait_for_connection(DEADLINE)
     try:
         yield handler
     finally:

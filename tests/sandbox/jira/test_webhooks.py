@@ -26,6 +26,8 @@ from sandbox.jira.webhook_payloads import PayloadBuilder
 from sandbox.jira.webhooks import WebhookSender
 from tests.conftest import SHARED_TESTDATA
 from tests.sandbox.jira.conftest import connect, make_fake, new_issue
+from tests.sandbox.stepped_clock import SteppedClock
+from tests.waiting import DEADLINE
 
 SAMPLES_DIR = SHARED_TESTDATA / "jira" / "webhooks" / "mattermost-plugin-jira"
 SECRET = "webhook-secret"
@@ -84,12 +86,12 @@ class Receiver:
             self.received.append(Received(dict(request.headers), request.get_data()))
             answer = self.answers.pop(0) if self.answers else 200
             self._cond.notify_all()
-        if answer == "hang":
-            self.release.wait(timeout=5)
+        if answer == "hang":  # until the test releases it: past any sender's timeout
+            self.release.wait(timeout=DEADLINE)
             answer = 200
         return Response(status=int(answer))
 
-    def wait_for(self, count: int, timeout: float = 5) -> list[Received]:
+    def wait_for(self, count: int, timeout: float = DEADLINE) -> list[Received]:
         with self._cond:
             assert self._cond.wait_for(lambda: len(self.received) >= count, timeout=timeout), (
                 f"{len(self.received)} of {count} webhooks arrived"
@@ -141,7 +143,7 @@ def sender_for(fake: JiraFake, receiver: Receiver, **kwargs: Any) -> WebhookSend
 
 
 def settle(sender: WebhookSender) -> None:
-    assert sender.wait_idle(timeout=10), "deliveries still pending"
+    assert sender.wait_idle(timeout=DEADLINE), "deliveries still pending"
 
 
 def test_every_change_arrives_signed_and_shaped_like_jira(
@@ -284,8 +286,10 @@ def test_retries_end_after_the_last_delay_and_not_on_a_client_error(
 
 
 def test_a_timeout_is_retried(cloud: JiraFake, receiver: Receiver) -> None:
+    # The first try hangs until released, so it times out whatever the machine's speed; the
+    # retry is answered at once, well within the seconds the sender waits.
     receiver.answers = ["hang"]
-    with sender_for(cloud, receiver, events=["jira:issue_created"], timeout=0.2) as sender:
+    with sender_for(cloud, receiver, events=["jira:issue_created"], timeout=3.0) as sender:
         JiraDriver(cloud).create("IT", "Slow receiver")
         first, retry = receiver.wait_for(2)
         receiver.release.set()
@@ -346,12 +350,21 @@ def test_shuffle_is_a_permutation(server: JiraFake, receiver: Receiver) -> None:
     assert sent != texts
 
 
-def test_delay_lets_a_later_change_arrive_first(server: JiraFake, receiver: Receiver) -> None:
-    with sender_for(server, receiver, events=["comment_created"]) as sender:
+def test_delay_lets_a_later_change_arrive_first(receiver: Receiver) -> None:
+    # The delay runs on a clock the test moves: "late" is held however slowly the test goes.
+    clock = SteppedClock(speed=1000)
+    with (
+        make_fake("server", clock=clock) as server,
+        sender_for(server, receiver, events=["comment_created"]) as sender,
+    ):
         JiraDriver(server).create("IT", "Printer on fire")
-        sender.delay(300)  # five sandbox minutes: 0.3 s at this speed
+        sender.delay(300)  # five sandbox minutes
         JiraDriver(server).comment("IT-1", "late")
         JiraDriver(server).comment("IT-1", "prompt")
+        receiver.wait_for(1)
+        assert [r.body["comment"]["body"] for r in receiver.received] == ["prompt"]
+        clock.advance(300)
+        receiver.wait_for(2)
         settle(sender)
     assert [r.body["comment"]["body"] for r in receiver.received] == ["prompt", "late"]
 

@@ -11,15 +11,21 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from sandbox.clock import Clock
 from sandbox.faults import Fault, FaultKind
 from sandbox.slack.fake import SlackFake
 from sandbox.slack.rate_limits import POST_BURST
+from tests.sandbox.stepped_clock import SteppedClock
+from tests.waiting import eventually
+
+HANG = 60.0
+"""Real seconds a timing-out fake holds the request: far past the clients' 0.2 s, so a client
+held up on a loaded machine still finds no answer when it looks."""
 
 
 @pytest.fixture
 def fake() -> Iterator[SlackFake]:
-    with SlackFake() as running:
+    # Time stands still unless a test moves it: no budget refills while the calls run.
+    with SlackFake(clock=SteppedClock()) as running:
         ws = running.workspace
         ws.add_channel("help", members=[ws.bot])
         ws.add_channel("it-triage", private=True, members=[ws.bot])
@@ -57,8 +63,8 @@ def test_the_sdk_retry_handler_waits_out_retry_after_and_the_message_lands_once(
 
 
 def test_method_tiers_limit_each_method_separately() -> None:
-    # Tier 2 (20+ per minute): reactions.remove; a faster clock refills no sooner than Slack's.
-    with SlackFake(clock=Clock(speed=1)) as fake:
+    # Tier 2 (20+ per minute): reactions.remove, on Slack's pace with time standing still.
+    with SlackFake(clock=SteppedClock(speed=1)) as fake:
         ws = fake.workspace
         alice = ws.add_user("alice")
         ws.add_channel("help", members=[ws.bot, alice])
@@ -75,17 +81,6 @@ def test_method_tiers_limit_each_method_separately() -> None:
                 break
         assert statuses == [200] * 20 + [429]
         assert web.auth_test()["ok"]  # other methods are unaffected
-
-
-class SteppedClock(Clock):
-    """A sandbox clock whose real time moves only when the test says, so no race decides."""
-
-    def __init__(self, speed: float) -> None:
-        super().__init__(speed)
-        self.real = 0.0
-
-    def monotonic(self) -> float:
-        return self.real * self.speed
 
 
 @pytest.mark.parametrize(("speed", "refilled"), [(1000, True), (1, False)])
@@ -128,7 +123,7 @@ def test_server_error_fault(fake: SlackFake) -> None:
 
 
 def test_timeout_fault_makes_the_client_give_up_and_nothing_happens(fake: SlackFake) -> None:
-    fake.web.faults.add("chat.postMessage", Fault(FaultKind.TIMEOUT, delay=1.0))
+    fake.web.faults.add("chat.postMessage", Fault(FaultKind.TIMEOUT, delay=HANG))
     with pytest.raises((TimeoutError, socket.timeout, urllib.error.URLError)):
         client(fake, timeout=0.2).chat_postMessage(channel="#help", text="lost")
     assert fake.driver.messages("#help") == []
@@ -147,10 +142,12 @@ def test_reset_fault_breaks_the_connection(fake: SlackFake) -> None:
 def test_succeed_then_timeout_leaves_the_message_for_a_lookup(fake: SlackFake) -> None:
     """The case behind "look for the tag before retrying": the post happened, the client
     saw only a timeout."""
-    fake.web.faults.add("chat.postMessage", Fault(FaultKind.SUCCEED_THEN_TIMEOUT, delay=1.0))
+    fake.web.faults.add("chat.postMessage", Fault(FaultKind.SUCCEED_THEN_TIMEOUT, delay=HANG))
     metadata = {"event_type": "deskhand_card", "event_payload": {"ticket": "IT-1"}}
     with pytest.raises((TimeoutError, socket.timeout, urllib.error.URLError)):
         client(fake, timeout=0.2).chat_postMessage(channel="#help", text="card", metadata=metadata)
+    # The client gave up on its own clock, which says nothing of how far the fake has got.
+    assert eventually(lambda: fake.driver.messages("#help") != [])
     history = client(fake).conversations_history(channel="#help", include_all_metadata=True)
     assert [m["metadata"] for m in history["messages"]] == [metadata]
 
