@@ -27,6 +27,7 @@ from tests.e2e.conftest import Running
 from tests.e2e.jira_news import DELIVERIES, JiraNews, jira_news
 from tests.e2e.jira_news import build_options as delivery_options
 from tests.e2e.test_jira_sync_out import JIRA_CONFIG
+from tests.waiting import DEADLINE
 
 COPY_OF_JIRA = re.compile(r"^\*(?P<name>[^*]+)\* \((?:internal note )?in Jira\):\n")
 """How the bot's post of a Jira comment begins."""
@@ -73,7 +74,7 @@ def settle(running: Running, news: JiraNews) -> None:
     """Until both sides are quiet: what Deskhand writes comes back to it, once more."""
     for _ in range(2):
         running.settle()
-        assert news.wait_idle(10)
+        assert news.wait_idle(DEADLINE)
     running.settle()
 
 
@@ -120,7 +121,7 @@ def engine_of(running: Running) -> Any:
     return running.deskhand.tickets.engine
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+def wait_for(condition: Callable[[], bool], timeout: float = DEADLINE) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out waiting"

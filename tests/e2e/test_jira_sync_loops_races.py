@@ -6,6 +6,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -38,7 +39,9 @@ from tests.e2e.jira_sync_loops import jira_flavour as jira_flavour
 from tests.e2e.jira_sync_loops import news as news
 from tests.e2e.jira_sync_loops import sweep_interval as sweep_interval
 from tests.e2e.jira_sync_loops import transport as transport
+from tests.e2e.test_jira_outage import MovedClock
 from tests.e2e.test_jira_sync_out import JIRA_CONFIG
+from tests.waiting import DEADLINE
 
 
 def test_a_slack_reply_edited_in_slack_and_its_copy_edited_in_jira_at_once(
@@ -121,15 +124,19 @@ def test_a_field_changed_in_jira_while_slacks_change_is_on_its_way_ends_as_slack
     *low*."""
     question, triage, issue = open_ticket(running, news)
     jira = running.world.jira
+    clock = MovedClock()  # the relay's: the wait Jira asks for passes when the test says
+    running.deskhand.relay.clock = clock
     edits_before = len(priority_edits(running))
-    wait = running.world.clock.speed * 3  # three real seconds
+    wait = running.world.clock.speed * 600  # ten real minutes, unless the clock is moved
     jira.faults.add("PUT /issue/{key}", Fault(FaultKind.RATE_LIMIT, retry_after=wait))
     running.world.slack.driver.user("bob").click(triage, "set_priority", value="high")
     wait_for(lambda: [r.status for r in priority_edits(running)[edits_before:]] == [429])
     JiraDriver(jira).user("carol").edit(issue.key, priority={"name": "Low"})
-    assert news.wait_idle(10)  # carol's news is stored in the inbox
+    assert news.wait_idle(DEADLINE)  # carol's news is stored in the inbox
     wait_for(lambda: running.deskhand.inbox.pending() == 0)  # and handled
     assert [r.status for r in priority_edits(running)[edits_before:]] == [429]
+    clock.ahead += timedelta(minutes=11)  # Retry-After has passed
+    running.deskhand.wake()
     wait_for(lambda: len(priority_edits(running)) - edits_before == 2)
     settle(running, news)
 
@@ -142,7 +149,7 @@ def test_a_field_changed_in_jira_while_slacks_change_is_on_its_way_ends_as_slack
 
 
 @pytest.mark.parametrize(
-    "config_text", [JIRA_CONFIG.replace("timeout_seconds: 2", "timeout_seconds: 10")]
+    "config_text", [JIRA_CONFIG.replace("timeout_seconds: 2", "timeout_seconds: 60")]
 )
 def test_a_field_read_from_jira_just_before_slacks_change_lands_there_stays_in_sync(
     running: Running, news: JiraNews
@@ -183,7 +190,7 @@ class Hold:
 @contextlib.contextmanager
 def holding_the_next_issue_read(running: Running, *, until: Callable[[], bool]) -> Iterator[Hold]:
     """The fake Jira answers the next ``GET /issue/{key}`` as of when it was asked, but sends
-    the answer only once ``until()`` holds (at most 8 s)."""
+    the answer only once ``until()`` holds (at most 50 s, under the client's timeout of 60)."""
     views = running.world.jira.wsgi_app.view_functions
     endpoint = "GET /issue/{key}"
     original = views[endpoint]
@@ -193,7 +200,7 @@ def holding_the_next_issue_read(running: Running, *, until: Callable[[], bool]) 
         answer = original(**params)
         if hold.armed:
             hold.armed = False
-            deadline = time.monotonic() + 8
+            deadline = time.monotonic() + 50
             while not until() and time.monotonic() < deadline:
                 time.sleep(0.02)
             hold.released_by_condition = until()
