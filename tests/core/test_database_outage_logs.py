@@ -7,24 +7,18 @@ import logging
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
 from deskhand.step_failures import StepFailures, database_unavailable, is_expected
 from tests.cli.closed_port import closed_port as closed_port
+from tests.cli.test_cli_database import failure
 
 
 def raised_by(url: str, statement: str = "SELECT 1") -> DBAPIError:
     """The error SQLAlchemy really raises for ``statement`` on ``url``."""
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            connection.execute(text(statement))
-    except DBAPIError as error:
-        return error
-    finally:
-        engine.dispose()
-    raise AssertionError(f"{statement!r} on {url} did not fail")
+    error = failure(url, statement)
+    assert isinstance(error, DBAPIError), error
+    return error
 
 
 def test_a_refused_postgresql_connection_is_an_outage(closed_port: int) -> None:

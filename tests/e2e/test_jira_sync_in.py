@@ -17,15 +17,14 @@ import pytest
 import requests
 
 from sandbox.jira import JiraDriver
-from sandbox.jira.model import Issue
 from sandbox.jira.webhooks import WebhookSender
 from sandbox.slack.state import Message
 from storage.models import Ticket
 from tests.e2e.conftest import Running
 from tests.e2e.jira_news import DELIVERIES, JiraNews, jira_news
 from tests.e2e.jira_news import build_options as delivery_options
+from tests.e2e.jira_sync_loops import open_ticket, settle
 from tests.e2e.test_jira_sync_out import JIRA_CONFIG
-from tests.waiting import DEADLINE
 
 WEBHOOKS_ONLY = pytest.mark.parametrize("delivery", ["webhooks"])
 
@@ -65,24 +64,6 @@ def news(running: Running, delivery: str) -> Iterator[JiraNews]:
 def webhooks(news: JiraNews) -> WebhookSender:
     assert isinstance(news, WebhookSender), "a test of webhooks runs with webhooks"
     return news
-
-
-def settle(running: Running, news: JiraNews) -> None:
-    for _ in range(2):  # what Deskhand writes to Jira comes back to it, once more
-        running.settle()
-        assert news.wait_idle(DEADLINE)
-    running.settle()
-
-
-def open_ticket(running: Running, news: JiraNews) -> tuple[Message, Message, Issue]:
-    slack = running.world.slack.driver
-    question = slack.user("alice").post("#help", "VPN is down")
-    slack.user("bob").react(question, "ticket")
-    settle(running, news)
-    [ticket] = running.tickets()
-    assert ticket.jira_key is not None
-    [triage] = slack.bot_posts("#it-triage")
-    return question, triage, running.world.jira.state.issue(ticket.jira_key)
 
 
 def bot_texts(running: Running, message: Message) -> list[str]:
